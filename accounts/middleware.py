@@ -1,0 +1,28 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts import selectors
+
+# Paths that work before first-run setup.
+_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico")
+
+
+class FirstRunMiddleware:
+    """Until a company exists, every page leads to the first-run setup."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        signed_in_member = user.is_authenticated and user.company_id is not None
+        if (
+            not signed_in_member
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not selectors.company_exists()
+        ):
+            return redirect(reverse("accounts:setup"))
+        return self.get_response(request)

@@ -1,0 +1,60 @@
+"""Personas and shared fixtures: alice and bob work at Northwind, charlie at Blue Harbour."""
+
+import os
+import uuid
+
+# One channel-layer/cache namespace per test run, so runs sharing a Redis never cross.
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"uc_test_{uuid.uuid4().hex[:8]}")
+os.environ.setdefault("CACHE_KEY_PREFIX", os.environ["CHANNEL_LAYER_PREFIX"])
+
+import pytest  # noqa: E402
+
+from tests.accounts.factories import PASSWORD, CompanyFactory, UserFactory  # noqa: E402
+
+pytest_plugins = ["tests.fixtures.live", "tests.fixtures.sockets"]
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory(name="Northwind Trading")
+
+
+@pytest.fixture
+def other_company(db):
+    return CompanyFactory(name="Blue Harbour Logistics")
+
+
+@pytest.fixture
+def alice(company):
+    """Company admin of Northwind."""
+    return UserFactory(
+        company=company,
+        email="alice@northwind.example",
+        first_name="Alice",
+        last_name="Fernandez",
+        roles=["Company admin"],
+    )
+
+
+@pytest.fixture
+def bob(company):
+    return UserFactory(
+        company=company, email="bob@northwind.example", first_name="Bob", last_name="Okafor"
+    )
+
+
+@pytest.fixture
+def charlie(other_company):
+    """Company admin of another company: must never reach Northwind's data."""
+    return UserFactory(
+        company=other_company,
+        email="charlie@blueharbour.example",
+        first_name="Charlie",
+        last_name="Nguyen",
+        roles=["Company admin"],
+    )

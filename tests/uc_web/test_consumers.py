@@ -1,0 +1,186 @@
+"""The per-tab websocket: who may connect, what it accepts, and when it closes."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+from accounts import services
+from tests.fixtures.sockets import communicator, session_cookie_for
+from uc_web.lib import realtime
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def closed_with(comm, timeout: float = 5) -> int:
+    """Wait for the server to close the socket; return the close code."""
+    while True:
+        message = await comm.receive_output(timeout=timeout)
+        if message["type"] == "websocket.close":
+            return message.get("code", 1000)
+
+
+async def test_alice_connects_and_is_greeted_with_her_identity(alice, connect):
+    comm = await connect(alice)
+    await comm.send_json_to({"type": "ping", "id": 7})
+    assert await comm.receive_json_from(timeout=5) == {"type": "pong", "id": 7}
+
+
+async def test_a_socket_without_a_session_is_refused(alice):
+    comm = communicator(session_key=None)
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_a_forged_session_cookie_is_refused(alice):
+    comm = communicator(session_key="notarealsessionkey0123456789abcd")
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_a_socket_from_another_origin_is_refused(alice):
+    key = await sync_to_async(session_cookie_for)(alice)
+    comm = communicator(key, origin=b"https://evil.example")
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_a_socket_without_origin_header_is_refused(alice):
+    key = await sync_to_async(session_cookie_for)(alice)
+    comm = communicator(key, origin=None)
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_a_deactivated_users_session_cannot_connect(alice):
+    key = await sync_to_async(session_cookie_for)(alice)
+    await sync_to_async(services.user_deactivate)(user=alice)
+    comm = communicator(key)
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+async def test_malformed_json_gets_an_error_frame_and_the_socket_stays_open(alice, connect):
+    comm = await connect(alice)
+    await comm.send_to(text_data="{not json")
+    error = await comm.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == "malformed"
+    await comm.send_to(text_data=json.dumps(["a", "list"]))
+    assert (await comm.receive_json_from(timeout=5))["code"] == "malformed"
+    await comm.send_json_to({"type": "ping"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "pong"
+
+
+async def test_an_unknown_message_type_is_answered_with_an_error(alice, connect):
+    comm = await connect(alice)
+    await comm.send_json_to({"type": "call.hijack", "id": "x1"})
+    error = await comm.receive_json_from(timeout=5)
+    assert error == {
+        "type": "error",
+        "code": "unknown_type",
+        "detail": "Unknown message type.",
+        "ref": "x1",
+    }
+
+
+async def test_an_oversized_message_closes_the_socket_with_1009(alice, connect, settings):
+    comm = await connect(alice)
+    await comm.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 70_000}))
+    assert await closed_with(comm) == 1009
+
+
+async def test_a_binary_frame_closes_the_socket_with_1003(alice, connect):
+    comm = await connect(alice)
+    await comm.send_to(bytes_data=b"\x00\x01")
+    assert await closed_with(comm) == 1003
+
+
+async def test_events_reach_only_the_users_they_are_sent_to(alice, charlie, connect):
+    alices = await connect(alice)
+    charlies = await connect(charlie)
+    await sync_to_async(realtime.send_to_users)([alice.pk], {"type": "test.happened", "n": 1})
+    assert await alices.receive_json_from(timeout=5) == {"type": "test.happened", "n": 1}
+    assert await charlies.receive_nothing(timeout=0.5)
+
+
+async def test_every_tab_of_a_user_receives_her_events(alice, connect):
+    first, second = await connect(alice), await connect(alice)
+    await sync_to_async(realtime.send_to_users)([alice.pk], {"type": "test.happened"})
+    assert (await first.receive_json_from(timeout=5))["type"] == "test.happened"
+    assert (await second.receive_json_from(timeout=5))["type"] == "test.happened"
+
+
+def _logout(session_key: str) -> None:
+    client = Client()
+    client.cookies["sessionid"] = session_key
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+
+
+async def test_signing_out_closes_that_sessions_sockets_within_5_seconds(alice, connect):
+    comm = await connect(alice)
+    await sync_to_async(_logout)(comm.session_key)
+    ended = await comm.receive_json_from(timeout=5)
+    assert ended == {"type": "session.ended"}
+    assert await closed_with(comm) == 4401
+
+
+async def test_signing_out_in_one_browser_leaves_her_other_browser_connected(alice, connect):
+    signing_out, other_browser = await connect(alice), await connect(alice)
+    await sync_to_async(_logout)(signing_out.session_key)
+    assert await closed_with(signing_out, timeout=5) == 4401
+    await other_browser.send_json_to({"type": "ping"})
+    assert (await other_browser.receive_json_from(timeout=5))["type"] == "pong"
+
+
+async def test_a_password_change_closes_her_other_sessions_sockets(alice, connect, password):
+    other_browser = await connect(alice)
+    client = Client()
+    await sync_to_async(client.force_login)(alice)
+    changing_tab = await connect(alice, session_key=client.cookies["sessionid"].value)
+
+    def change_password() -> None:
+        response = client.post(
+            "/accounts/password/change/",
+            {
+                "oldpassword": password,
+                "password1": "n3w-Secret-phrase!",
+                "password2": "n3w-Secret-phrase!",
+            },
+        )
+        assert response.status_code == 302, response.content
+
+    await sync_to_async(change_password)()
+    assert await closed_with(other_browser, timeout=5) == 4401
+    # The changing browser got a new session key: its old socket closes, and it can
+    # reconnect at once with the cookie it now holds, while the other browser cannot.
+    assert await closed_with(changing_tab, timeout=5) == 4401
+    await connect(alice, session_key=client.cookies["sessionid"].value)
+    refused = communicator(other_browser.session_key)
+    assert not (await refused.connect())[0]
+
+
+async def test_deactivating_a_user_closes_her_sockets(alice, bob, connect):
+    comm = await connect(bob)
+    await sync_to_async(services.user_deactivate)(user=bob)
+    assert await closed_with(comm, timeout=5) == 4401
+
+
+async def test_a_socket_rechecks_its_session_on_heartbeat_even_if_the_event_was_lost(
+    alice, connect, settings
+):
+    settings.WEBSOCKET_SESSION_RECHECK_SECONDS = 0
+    comm = await connect(alice)
+
+    def delete_session_silently() -> None:
+        from django.contrib.sessions.models import Session
+
+        Session.objects.filter(session_key=comm.session_key).delete()
+
+    await sync_to_async(delete_session_silently)()
+    await asyncio.sleep(0.01)
+    await comm.send_json_to({"type": "ping"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "pong"
+    assert await closed_with(comm, timeout=5) == 4401

@@ -1,0 +1,58 @@
+"""The one way events reach browsers: through the channel layer to the user's sockets.
+
+Services call these helpers inside `transaction.on_commit` so that a browser never
+hears of a row it cannot yet read. Delivery is at most once: a client that reconnects
+fetches a snapshot, so a dropped event costs freshness, never correctness.
+"""
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+_GROUP_RE = re.compile(r"^[A-Za-z0-9.\-]{1,100}$")
+_TYPE_RE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of a user joins this group."""
+    return f"accounts.user.{user_id}"
+
+
+def _check(group: str, event: dict[str, Any]) -> None:
+    if not _GROUP_RE.match(group):
+        raise ValueError(f"invalid group name {group!r}")
+    if not _TYPE_RE.match(str(event.get("type", ""))):
+        raise ValueError(f"event type must be <entity>.<verb>: {event.get('type')!r}")
+
+
+def send_to_group(group: str, event: dict[str, Any]) -> None:
+    """Push `event` to every socket in `group` (from sync code)."""
+    _check(group, event)
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "event.forward", "event": event})
+    except Exception:
+        # The database already holds the change; clients catch up from a snapshot.
+        logger.exception("realtime: could not send %s to %s", event.get("type"), group)
+
+
+def send_to_users(user_ids: Iterable[int], event: dict[str, Any]) -> None:
+    """Push `event` to every open socket of each user."""
+    for user_id in dict.fromkeys(user_ids):
+        send_to_group(user_group(user_id), event)
+
+
+def revalidate_sessions(user_id: int) -> None:
+    """Ask each socket of the user to re-check its session and close if it is no longer valid."""
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.revalidate"})
+    except Exception:
+        # The sockets re-check on their own timer as well (WEBSOCKET_SESSION_RECHECK_SECONDS).
+        logger.exception("realtime: could not ask user %s's sockets to revalidate", user_id)

@@ -1,0 +1,89 @@
+import logging
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+# Sections whose issues have not landed yet: nav entry -> page title.
+COMING_SOON = {
+    "contacts": _("Contacts"),
+    "monitor": _("Online Monitor"),
+    "calls": _("Calls"),
+    "messages": _("Messages"),
+    "diary": _("Diary"),
+    "crm": _("CRM"),
+    "profile": _("Profile"),
+}
+
+HELP_TOPICS = ["getting-started", "connection"]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "uc_web/home.html")
+
+
+@login_required
+def coming_soon(request: HttpRequest, section: str) -> HttpResponse:
+    if section not in COMING_SOON:
+        raise Http404
+    return render(
+        request, "uc_web/coming_soon.html", {"section": section, "title": COMING_SOON[section]}
+    )
+
+
+def help_page(request: HttpRequest, topic: str = "getting-started") -> HttpResponse:
+    if topic not in HELP_TOPICS:
+        raise Http404
+    return render(request, f"uc_web/help/{topic}.html", {"topic": topic})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_channel_layer() -> None:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)("healthz.")
+    probe = {"type": "healthz.probe", "nonce": uuid.uuid4().hex}
+    async_to_sync(layer.send)(channel, probe)
+    if async_to_sync(layer.receive)(channel) != probe:
+        raise RuntimeError("channel layer returned a different message")
+
+
+def _check_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness of the parts this process depends on; 503 when any is down."""
+    checks = {"database": _check_database, "channel_layer": _check_channel_layer}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis
+    report: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+            report[name] = "ok"
+        except Exception as error:
+            logger.warning("healthz: %s failed: %s", name, error)
+            report[name] = "error"
+    healthy = all(v == "ok" for v in report.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": report}, status=200 if healthy else 503
+    )
