@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 def run_schedule_forever(stop: threading.Event, tick: float = 1.0) -> None:
     """Run each CELERY_BEAT_SCHEDULE entry when its schedule says it is due."""
+    celery_app.loader.import_default_modules()  # registers every app's tasks.py
     entries = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
@@ -52,7 +53,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            celery_app.loader.import_default_modules()
             threading.Thread(
                 target=run_schedule_forever, args=(stop,), name="embedded-beat", daemon=True
             ).start()
