@@ -1,4 +1,6 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
+from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -20,6 +22,13 @@ urlpatterns = [
     path("help/<slug:topic>/", views.help_page, name="help-topic"),
     path("soon/<slug:section>/", views.coming_soon, name="coming-soon"),
     path("", include("accounts.urls")),
+    # One transaction, so the "re-check your session" event for the user's other sockets
+    # goes out after this browser's session has been re-keyed for the new password.
+    path(
+        "accounts/password/change/",
+        transaction.atomic(allauth_views.password_change),
+        name="account_change_password",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
