@@ -31,3 +31,8 @@ def user_colleagues(*, user: User):
     if user.company_id is None:
         return User.objects.none()
     return User.objects.filter(company_id=user.company_id, is_active=True)
+
+
+def presence_watchable_users(*, user: User):
+    """Users whose presence `user` may see: active colleagues (outside contacts come later)."""
+    return user_colleagues(user=user).exclude(pk=user.pk)

@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
+    path("monitor/", views.monitor, name="monitor"),
 ]

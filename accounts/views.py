@@ -1,4 +1,5 @@
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -30,3 +31,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("home")
     return render(request, "accounts/setup.html", {"form": form})
+
+
+@login_required
+def monitor(request: HttpRequest) -> HttpResponse:
+    """The Online Monitor as a page (narrow screens; the sidebar on wide ones)."""
+    return render(request, "accounts/monitor.html")

@@ -158,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 3600.0,
     },
+    "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ admin.site.site_title = _("UC Web admin")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
 ]
 
 urlpatterns = [

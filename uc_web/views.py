@@ -17,7 +17,6 @@ logger = logging.getLogger(__name__)
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
     "contacts": _("Contacts"),
-    "monitor": _("Online Monitor"),
     "calls": _("Calls"),
     "messages": _("Messages"),
     "diary": _("Diary"),
@@ -25,7 +24,7 @@ COMING_SOON = {
     "profile": _("Profile"),
 }
 
-HELP_TOPICS = ["getting-started", "connection"]
+HELP_TOPICS = ["getting-started", "online-monitor", "connection"]
 
 
 @login_required

@@ -141,6 +141,11 @@ export class LiveConnection extends EventTarget {
       return;
     }
     if (event.type === "pong") return;
+    if (event.type === "shared_state.reset") {
+      // The server lost its shared state (a Redis restart): reload every snapshot.
+      this.runResync([...this.resyncHooks]);
+      return;
+    }
     if (event.type === "session.ended") {
       this.setState("connecting");
       return;
