@@ -99,10 +99,6 @@ class PresenceStore:
         """Connections whose heartbeat stopped; they are removed."""
         raise NotImplementedError
 
-    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
-        """Record what watchers were last told; True when it differs (so publish it)."""
-        raise NotImplementedError
-
 
 @dataclass
 class _UserState:
@@ -111,7 +107,6 @@ class _UserState:
     calls: set[str] = field(default_factory=set)
     manual: str | None = None
     text: str = ""
-    published: str = ""
 
 
 class MemoryPresenceStore(PresenceStore):
@@ -180,14 +175,6 @@ class MemoryPresenceStore(PresenceStore):
                         user.active.discard(conn)
                         gone.append((user_id, conn))
         return gone
-
-    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
-        encoded = json.dumps(public, sort_keys=True)
-        with self.lock:
-            user = self._user(user_id)
-            changed = user.published != encoded
-            user.published = encoded
-        return changed
 
 
 class RedisPresenceStore(PresenceStore):
@@ -282,13 +269,6 @@ class RedisPresenceStore(PresenceStore):
                 gone.append((int(user_id), conn))
         return gone
 
-    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
-        encoded = json.dumps(public, sort_keys=True)
-        old = await self.redis.set(
-            self._key(user_id, "published"), encoded, ex=self.KEY_TTL * 60, get=True
-        )
-        return old != encoded
-
 
 _store: PresenceStore | None = None
 
@@ -317,12 +297,16 @@ def company_presence_group(company_id: int) -> str:
     return f"accounts.company.{company_id}.presence"
 
 
-async def publish(*, user_id: int, company_id: int | None) -> None:
-    """Tell watchers the user's visible state if it changed, and the user's tabs their own."""
-    store = get_store()
-    snap = (await store.snapshot([user_id], now=clock()))[user_id]
-    public = snap.public()
-    if company_id is not None and await store.swap_published(user_id, public):
+async def _snapshot(user_id: int) -> Snapshot:
+    return (await get_store().snapshot([user_id], now=clock()))[user_id]
+
+
+async def publish(*, user_id: int, company_id: int | None, before: Snapshot | None) -> None:
+    """Tell watchers the user's visible state if it changed from `before` (None: unknown),
+    and always tell the user's own tabs their own state."""
+    after = await _snapshot(user_id)
+    public = after.public()
+    if company_id is not None and (before is None or before.public() != public):
         await realtime.agroup_send(
             company_presence_group(company_id),
             {"type": "presence.changed", "user": user_id, **public},
@@ -331,17 +315,18 @@ async def publish(*, user_id: int, company_id: int | None) -> None:
         realtime.user_group(user_id),
         {
             "type": "my_presence.changed",
-            "state": snap.state.value,
-            "manual": snap.manual,
-            "text": snap.text,
+            "state": after.state.value,
+            "manual": after.manual,
+            "text": after.text,
         },
     )
 
 
 async def presence_connect(*, user_id: int, company_id: int | None, conn: str) -> None:
     """A tab opened: it counts as active until it says otherwise."""
+    before = await _snapshot(user_id)
     await get_store().touch(user_id, conn, active=True, now=clock())
-    await publish(user_id=user_id, company_id=company_id)
+    await publish(user_id=user_id, company_id=company_id, before=before)
 
 
 async def presence_heartbeat(*, user_id: int, conn: str) -> None:
@@ -353,14 +338,16 @@ async def presence_activity(
     *, user_id: int, company_id: int | None, conn: str, active: bool
 ) -> None:
     """The tab went idle (after the user's inactivity setting) or came back."""
+    before = await _snapshot(user_id)
     await get_store().touch(user_id, conn, active=active, now=clock())
-    await publish(user_id=user_id, company_id=company_id)
+    await publish(user_id=user_id, company_id=company_id, before=before)
 
 
 async def presence_disconnect(*, user_id: int, company_id: int | None, conn: str) -> None:
     """A tab closed."""
+    before = await _snapshot(user_id)
     await get_store().drop(user_id, conn)
-    await publish(user_id=user_id, company_id=company_id)
+    await publish(user_id=user_id, company_id=company_id, before=before)
 
 
 async def presence_set(
@@ -372,16 +359,18 @@ async def presence_set(
     text = " ".join(text.split())
     if len(text) > STATUS_TEXT_MAX:
         raise ApplicationError(_("The status text is too long."), code="text_too_long")
+    before = await _snapshot(user_id)
     await get_store().set_manual(user_id, state, text)
-    await publish(user_id=user_id, company_id=company_id)
+    await publish(user_id=user_id, company_id=company_id, before=before)
 
 
 async def presence_set_on_call(
     *, user_id: int, company_id: int | None, call_key: str, on_call: bool
 ) -> None:
     """Calls mark both sides On a call while connected."""
+    before = await _snapshot(user_id)
     await get_store().set_on_call(user_id, call_key, on_call)
-    await publish(user_id=user_id, company_id=company_id)
+    await publish(user_id=user_id, company_id=company_id, before=before)
 
 
 async def presence_sweep() -> int:
@@ -397,5 +386,6 @@ async def presence_sweep() -> int:
         )
     }
     for user_id in user_ids:
-        await publish(user_id=user_id, company_id=companies.get(user_id))
+        # what watchers last saw is unknown here; a repeated "offline" is harmless
+        await publish(user_id=user_id, company_id=companies.get(user_id), before=None)
     return len(gone)

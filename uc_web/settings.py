@@ -116,24 +116,23 @@ if REDIS_URL:
     _redis = urlsplit(REDIS_URL)
     if _redis.scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured("REDIS_URL must be redis://, rediss:// or unix://")
+    # Redis pub/sub: a group message is published once and each daphne process fans it
+    # out to its own sockets in memory (the list-based core layer pops one message per
+    # round trip per process, which made a 500-watcher fan-out take seconds). Delivery
+    # is at most once either way; clients rebuild from snapshots (docs/realtime.md).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        # redis-py's pool refuses (rather than waits) past its limit:
-                        # leave room for a burst of sockets connecting at once.
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
-                        # channels-redis waits up to 5 s in BZPOPMIN; redis-py 6+ times
-                        # reads out after 5 s by default, which would kill a socket.
+                        # redis-py 6+ times reads out after 5 s by default
                         "socket_timeout": 30,
                     }
                 ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="uc_web"),
-                "capacity": 1500,
-                "expiry": 30,
             },
         }
     }

@@ -1,3 +1,4 @@
+import asyncio
 import logging
 import uuid
 
@@ -52,13 +53,18 @@ def _check_database() -> None:
         cursor.execute("SELECT 1")
 
 
-def _check_channel_layer() -> None:
+async def _probe_channel_layer() -> None:
+    # One coroutine, so the pub/sub layer is subscribed before the message goes out.
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)("healthz.")
+    channel = await layer.new_channel("healthz.")
     probe = {"type": "healthz.probe", "nonce": uuid.uuid4().hex}
-    async_to_sync(layer.send)(channel, probe)
-    if async_to_sync(layer.receive)(channel) != probe:
+    await layer.send(channel, probe)
+    if await asyncio.wait_for(layer.receive(channel), timeout=5) != probe:
         raise RuntimeError("channel layer returned a different message")
+
+
+def _check_channel_layer() -> None:
+    async_to_sync(_probe_channel_layer)()
 
 
 def _check_redis() -> None:

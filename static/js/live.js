@@ -7,7 +7,7 @@
 
 const CLOSE_SESSION_ENDED = 4401;
 const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30000;
+const BACKOFF_MAX_MS = 20000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

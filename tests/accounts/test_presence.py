@@ -1,5 +1,7 @@
 """Presence over the websocket: aggregation across tabs, manual states, privacy, expiry."""
 
+import uuid
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
@@ -12,8 +14,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def fresh_store(settings):
-    """Each test starts with nobody online (Redis keys carry the per-run prefix)."""
-    presence._store = None
+    """Each test starts with nobody online: its own memory, or its own Redis key prefix."""
+    if settings.REDIS_URL:
+        presence._store = presence.RedisPresenceStore(
+            settings.REDIS_URL, f"uc_test_{uuid.uuid4().hex[:8]}"
+        )
+    else:
+        presence._store = presence.MemoryPresenceStore()
     yield
     presence._store = None
 

@@ -1,0 +1,102 @@
+"""Redis restarted under the app: the Online Monitor converges again, with no reload."""
+
+import subprocess
+import time
+
+import pytest
+import redis
+from playwright.sync_api import expect
+
+from tests.e2e.test_live_connection import sign_in
+from tests.e2e.test_presence import WIDE, monitor_entry
+from tests.fixtures.live import start_daphne, stop_daphne
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a Unix socket; stopped by its PID."""
+
+    def __init__(self, directory):
+        self.socket = directory / "redis.sock"
+        self.url = f"unix://{self.socket}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(unix_socket_path=str(self.socket)).ping():
+                    return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_presence_converges_after_redis_restarts(
+    chromium, private_redis, tmp_path, alice, bob, password
+):
+    server = start_daphne(tmp_path, tmp_path, REDIS_URL=private_redis.url)
+    contexts = []
+    try:
+
+        def open_page():
+            context = chromium.new_context(base_url=server.url, **WIDE)
+            context.set_default_timeout(10_000)
+            contexts.append(context)
+            return context.new_page()
+
+        alices, bobs = open_page(), open_page()
+        sign_in(alices, alice, password)
+        sign_in(bobs, bob, password)
+        expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Online")
+
+        private_redis.stop()
+        expect(alices.locator("#live-status")).not_to_have_attribute("data-state", "connected")
+        private_redis.start()  # empty: every group, presence key and epoch is gone
+
+        # Both tabs reconnect by themselves and rebuild their views from snapshots.
+        expect(alices.locator("#live-status")).to_have_attribute(
+            "data-state", "connected", timeout=60_000
+        )
+        expect(bobs.locator("#live-status")).to_have_attribute(
+            "data-state", "connected", timeout=60_000
+        )
+        expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Online")
+        bobs.get_by_label("My status").select_option(label="Busy")
+        expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Busy")
+    finally:
+        for context in contexts:
+            context.close()
+        stop_daphne(server)
