@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.FirstRunMiddleware",
+    "accounts.middleware.UserPreferencesMiddleware",
 ]
 
 ROOT_URLCONF = "uc_web.urls"

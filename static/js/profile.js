@@ -1,0 +1,42 @@
+// Profile and company pages: preview a chosen image, refuse an oversized one before
+// uploading it, and fill the time zone from the browser. The server checks everything again.
+
+for (const form of document.querySelectorAll("form[data-max-bytes]")) {
+  const input = form.querySelector('input[type="file"]');
+  const preview = document.getElementById(form.dataset.preview || "photo-preview");
+  if (!input) continue;
+  input.addEventListener("change", () => {
+    const file = input.files[0];
+    input.setCustomValidity("");
+    if (!file) return;
+    if (file.size > Number(form.dataset.maxBytes)) {
+      input.setCustomValidity(form.dataset.tooLarge);
+      input.reportValidity();
+      return;
+    }
+    if (preview) {
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      preview.src = URL.createObjectURL(file);
+      preview.classList.remove("d-none");
+    }
+  });
+  form.addEventListener("submit", (event) => {
+    if (!input.checkValidity()) {
+      event.preventDefault();
+      input.reportValidity();
+    }
+  });
+}
+
+for (const button of document.querySelectorAll("[data-target]#detect-time-zone")) {
+  const select = document.getElementById(button.dataset.target);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!select || !zone || ![...select.options].some((o) => o.value === zone)) {
+    button.hidden = true;
+    continue;
+  }
+  button.addEventListener("click", () => {
+    select.value = zone;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+}
