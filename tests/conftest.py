@@ -58,3 +58,9 @@ def charlie(other_company):
         last_name="Nguyen",
         roles=["Company admin"],
     )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this
+    thread for the rest of the session, which the asyncio tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
