@@ -5,7 +5,7 @@ for (const form of document.querySelectorAll("form[data-max-bytes]")) {
   const input = form.querySelector('input[type="file"]');
   const preview = document.getElementById(form.dataset.preview || "photo-preview");
   if (!input) continue;
-  input.addEventListener("change", () => {
+  const check = () => {
     const file = input.files[0];
     input.setCustomValidity("");
     if (!file) return;
@@ -19,7 +19,9 @@ for (const form of document.querySelectorAll("form[data-max-bytes]")) {
       preview.src = URL.createObjectURL(file);
       preview.classList.remove("d-none");
     }
-  });
+  };
+  input.addEventListener("change", check);
+  check(); // a file chosen before this module ran (or kept by the back button)
   form.addEventListener("submit", (event) => {
     if (!input.checkValidity()) {
       event.preventDefault();
