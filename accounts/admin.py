@@ -225,6 +225,19 @@ class UserInviteForm(forms.ModelForm):
         return self.cleaned_data["email"].strip().lower()
 
 
+class SelfLockoutGuard(forms.ModelForm):
+    """A company admin editing themselves cannot deactivate or demote themselves."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "is_active" in data and not data["is_active"]:
+            self.add_error("is_active", _("You cannot deactivate yourself."))
+        groups = data.get("groups")
+        if groups is not None and not any(g.name == roles.COMPANY_ADMIN for g in groups):
+            self.add_error("groups", _("You cannot remove your own Company admin role."))
+        return data
+
+
 class RoleFilter(admin.SimpleListFilter):
     title = _("role")
     parameter_name = "role"
@@ -354,6 +367,8 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         form = super().get_form(request, obj, **kwargs)
         if _is_superuser(request) and "company" in form.base_fields:
             form.base_fields["company"].required = False  # a superuser needs none
+        if obj is not None and obj.pk == request.user.pk and not _is_superuser(request):
+            return type("OwnUserForm", (SelfLockoutGuard, form), {})
         return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -365,6 +380,11 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         if db_field.name == "groups":
             kwargs["queryset"] = grantable_roles(request.user)
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+            kwargs["label"] = _("Roles")
+            kwargs["help_text"] = _(
+                "You can grant the roles whose permissions you hold yourself; "
+                "other roles the user has are kept."
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

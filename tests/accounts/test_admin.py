@@ -345,3 +345,15 @@ def test_the_user_list_takes_a_fixed_number_of_queries(
     client.get(reverse("admin:accounts_user_changelist"))
     with django_assert_max_num_queries(12):
         client.get(reverse("admin:accounts_user_changelist"))
+
+
+def test_alice_cannot_deactivate_or_demote_herself(admin_client_for, alice):
+    client = admin_client_for(alice)
+    url = reverse("admin:accounts_user_change", args=[alice.pk])
+    response = client.post(url, user_change_data(alice, is_active=""))
+    assert response.status_code == 200
+    response = client.post(url, user_change_data(alice, groups=[]))
+    assert response.status_code == 200
+    alice.refresh_from_db()
+    assert alice.is_active and alice.is_staff
+    assert alice.groups.filter(name=roles.COMPANY_ADMIN).exists()
