@@ -37,7 +37,7 @@ def user_invitation_mail(user_id: int, base_url: str) -> None:
         "company": user.company,
         "link": base_url.rstrip("/") + path,
         "login_link": base_url.rstrip("/") + reverse("account_login"),
-        "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "days": max(1, settings.INVITATION_TIMEOUT // 86400),
     }
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_message.txt", context)

@@ -264,6 +264,7 @@ def test_adding_a_user_invites_them_into_alices_company(
     assert erin.is_invited and Profile.objects.filter(user=erin).exists()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["erin@northwind.example"]
     assert "Northwind Trading" in mail.outbox[0].subject
+    assert "for 7 days" in mail.outbox[0].body
     link = re.search(r"http://testserver/accounts/password/reset/key/\S+", mail.outbox[0].body)
     assert link
 
