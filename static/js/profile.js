@@ -42,3 +42,26 @@ for (const button of document.querySelectorAll("[data-target]#detect-time-zone")
     select.dispatchEvent(new Event("change", { bubbles: true }));
   });
 }
+
+// Typing in a filter box hides the options of its list that do not match (chosen ones stay).
+for (const box of document.querySelectorAll("input[data-filter-for]")) {
+  const select = document.getElementById(box.dataset.filterFor);
+  if (!select) continue;
+  box.parentElement.hidden = false; // useful only with this script
+  box.addEventListener("input", () => {
+    const wanted = box.value.trim().toLocaleLowerCase();
+    for (const option of select.options) {
+      option.hidden = Boolean(wanted) && !option.selected && !option.text.toLocaleLowerCase().includes(wanted);
+    }
+  });
+}
+
+// Turning desktop notifications on asks the browser for permission right away.
+const notify = document.getElementById("id_preferences-desktop_notifications");
+if (notify && "Notification" in window) {
+  notify.addEventListener("change", async () => {
+    if (notify.checked && Notification.permission === "default") {
+      await Notification.requestPermission();
+    }
+  });
+}

@@ -64,3 +64,41 @@ def test_photo_upload_shows_in_the_navbar_and_times_follow_the_time_zone(new_pag
     assert shown.endswith("+0545")
     expect(page.get_by_text(f"Last signed in: {shown}")).to_be_visible()
     expect(page.locator("#active-time-zone")).to_have_text("Asia/Kathmandu")
+
+
+def test_bob_finds_his_market_with_the_filter_and_alice_sets_the_logo(
+    new_page, alice, bob, password
+):
+    from accounts.models import Profile, Region
+
+    Region.objects.create(kind="market", company=alice.company, name="UK retail")
+
+    page = new_page("/accounts/login/")
+    sign_in(page, bob.email, password)
+    page.goto("/profile/")
+    page.get_by_label("Find a country or market").fill("retail")
+    visible = page.locator("#id_regions-regions").evaluate(
+        "s => [...s.options].filter(o => !o.hidden).map(o => o.text)"
+    )
+    assert visible == ["UK retail"]
+    page.get_by_label("Regions and markets").select_option(label="UK retail")
+    page.get_by_role("button", name="Save regions").click()
+    expect(page.get_by_text("Your regions are saved.")).to_be_visible()
+    assert [r.name for r in Profile.objects.get(user=bob).regions.all()] == ["UK retail"]
+
+    admin = new_page("/accounts/login/")
+    sign_in(admin, alice.email, password)
+    admin.get_by_role("button", name="Alice").click()
+    admin.get_by_role("link", name="Company profile").click()
+    admin.get_by_label("New logo").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": images.png((400, 100))}]
+    )
+    admin.get_by_role("button", name="Upload logo").click()
+    expect(admin.get_by_text("The company profile is saved.")).to_be_visible()
+
+    # Bob's shell shows his company's logo on the next page he opens.
+    page.goto("/")
+    logo = page.get_by_role("navigation", name="Main").get_by_role(
+        "img", name="Northwind Trading logo"
+    )
+    expect(logo).to_be_visible()
