@@ -224,6 +224,13 @@ class UserInviteForm(forms.ModelForm):
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Only superusers see the field; for company admins save_model sets their company.
+        if "company" in self.fields and not data.get("company"):
+            self.add_error("company", _("Choose the company the new user belongs to."))
+        return data
+
 
 class SelfLockoutGuard(forms.ModelForm):
     """A company admin editing themselves cannot deactivate or demote themselves."""
@@ -365,8 +372,6 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)
-        if _is_superuser(request) and "company" in form.base_fields:
-            form.base_fields["company"].required = False  # a superuser needs none
         if obj is not None and obj.pk == request.user.pk and not _is_superuser(request):
             return type("OwnUserForm", (SelfLockoutGuard, form), {})
         return form

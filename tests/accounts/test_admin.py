@@ -358,3 +358,16 @@ def test_alice_cannot_deactivate_or_demote_herself(admin_client_for, alice):
     alice.refresh_from_db()
     assert alice.is_active and alice.is_staff
     assert alice.groups.filter(name=roles.COMPANY_ADMIN).exists()
+
+
+def test_a_superuser_inviting_someone_must_choose_their_company(admin_client_for, company):
+    root = User.objects.create_superuser("root@uc.example", "x-Very-long-passphrase-1")
+    client = admin_client_for(root)
+    response = client.post(reverse("admin:accounts_user_add"), {"email": "x@example.com"})
+    assert response.status_code == 200
+    assert "company" in response.context["adminform"].form.errors
+    response = client.post(
+        reverse("admin:accounts_user_add"), {"email": "x@example.com", "company": company.pk}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="x@example.com").company == company
