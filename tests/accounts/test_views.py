@@ -323,3 +323,18 @@ def test_mail_outbox_is_untouched_by_profile_edits(client, bob):
     client.force_login(bob)
     client.get(reverse("accounts:profile"))
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("kind", sorted(images.BAD_UPLOADS))
+def test_each_bad_logo_is_a_form_error_and_nothing_is_stored(kind, client, alice, media_root):
+    client.force_login(alice)
+    data, name = images.BAD_UPLOADS[kind]()
+    response = client.post(
+        reverse("accounts:company"), {"section": "logo", "logo-logo": images.upload(data, name)}
+    )
+    assert response.status_code == 400
+    error = response.context["forms"]["logo"].errors["logo"][0]
+    assert error in response.content.decode()
+    assert stored_files(media_root) == []
+    alice.company.refresh_from_db()
+    assert alice.company.logo_small == ""
