@@ -371,3 +371,11 @@ def test_a_superuser_inviting_someone_must_choose_their_company(admin_client_for
     )
     assert response.status_code == 302
     assert User.objects.get(email="x@example.com").company == company
+
+
+def test_the_admins_own_change_password_link_leads_to_the_page_that_closes_sockets(
+    admin_client_for, alice
+):
+    response = admin_client_for(alice).get(reverse("admin:password_change"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_change_password")
