@@ -150,12 +150,30 @@ class RegionAdmin(CompanyScopedMixin, admin.ModelAdmin):
     def get_list_filter(self, request: HttpRequest) -> list[str]:
         return self.list_filter if _is_superuser(request) else []
 
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        if _is_superuser(request):
+            return form
+        company_id = request.user.company_id
+
+        class CompanyMarketForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                name = data.get("name", "").strip()
+                taken = Region.objects.filter(
+                    kind=Region.Kind.MARKET, company_id=company_id, name__iexact=name
+                ).exclude(pk=self.instance.pk)
+                if name and taken.exists():
+                    self.add_error("name", _("Your company already has a market with this name."))
+                return data
+
+        return CompanyMarketForm
+
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         if not _is_superuser(request):
             obj.kind = Region.Kind.MARKET
             obj.company_id = request.user.company_id
             obj.code = ""
-        obj.full_clean()
         super().save_model(request, obj, form, change)
 
 

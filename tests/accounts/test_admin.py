@@ -353,3 +353,12 @@ def test_the_admins_own_change_password_link_leads_to_the_page_that_closes_socke
     response = admin_client_for(alice).get(reverse("admin:password_change"))
     assert response.status_code == 302
     assert response["Location"] == reverse("account_change_password")
+
+
+def test_a_duplicate_market_name_is_a_form_error(admin_client_for, alice, our_market):
+    response = admin_client_for(alice).post(
+        reverse("admin:accounts_region_add"), {"name": our_market.name.upper()}
+    )
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+    assert Region.objects.filter(company=alice.company).count() == 1
