@@ -13,14 +13,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import roles, selectors, services
+from accounts import phones, roles, selectors, services
 from accounts.models import Company, Profile, Region, User
 
 # Fields only a superuser sees on a user.
@@ -47,6 +47,85 @@ def _photo_html(user: User) -> str:
             '<img class="uc-admin-avatar" src="{}" alt="" width="32" height="32">', url
         )
     return format_html('<span class="uc-admin-avatar" aria-hidden="true">{}</span>', user.initials)
+
+
+class _PhoneFieldsForm(forms.ModelForm):
+    """Phone numbers typed in admin are stored as E.164 too, like on the profile page."""
+
+    phone_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name in self.phone_fields:
+            if name in self.fields:
+                self.fields[name].max_length = 40
+                self.fields[name].widget.attrs["maxlength"] = 40
+                self.fields[name].validators = []
+
+    def dialling_country(self) -> str:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        country = self.dialling_country()
+        for name in self.phone_fields:
+            if data.get(name):
+                try:
+                    data[name] = phones.to_e164(data[name], country=country)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return data
+
+
+class ProfileAdminForm(_PhoneFieldsForm):
+    phone_fields = ("phone_mobile", "phone_work", "phone_home")
+
+    class Meta:
+        model = Profile
+        fields = [
+            "job_title",
+            "department",
+            "phone_mobile",
+            "phone_work",
+            "phone_home",
+            "time_zone",
+            "language",
+            "date_format",
+            "dialling_country",
+            "ring_timeout_seconds",
+            "sounds_enabled",
+            "desktop_notifications",
+            "away_after_minutes",
+            "presence_visibility",
+            "contact_requests_from",
+            "directory_visible_outside",
+            "regions",
+        ]
+
+    def dialling_country(self) -> str:
+        if self.cleaned_data.get("dialling_country"):
+            return self.cleaned_data["dialling_country"]
+        return self.instance.user.default_dialling_country if self.instance.pk else ""
+
+
+class CompanyAdminForm(_PhoneFieldsForm):
+    phone_fields = ("phone",)
+    website = Company._meta.get_field("website").formfield(assume_scheme="https")
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "address",
+            "website",
+            "phone",
+            "regions",
+            "default_time_zone",
+            "default_dialling_country",
+        ]
+
+    def dialling_country(self) -> str:
+        return self.cleaned_data.get("default_dialling_country", "")
 
 
 class CompanyScopedMixin:
@@ -91,12 +170,12 @@ def _scope_regions(request: HttpRequest, kwargs: dict[str, Any]) -> None:
 @admin.register(Company)
 class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
     company_field = "pk"
+    form = CompanyAdminForm
     list_display = ["logo", "name", "website", "created_at"]
     list_display_links = ["logo", "name"]
     search_fields = ["name"]
     readonly_fields = ["logo", "created_at"]
     filter_horizontal = ["regions"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["logo", "name", "address", "website", "phone"]}),
         (_("Regions and markets"), {"fields": ["regions"]}),
@@ -179,6 +258,7 @@ class RegionAdmin(CompanyScopedMixin, admin.ModelAdmin):
 
 class ProfileInline(admin.StackedInline):
     model = Profile
+    form = ProfileAdminForm
     can_delete = False
     extra = 0
     max_num = 1

@@ -362,3 +362,30 @@ def test_a_duplicate_market_name_is_a_form_error(admin_client_for, alice, our_ma
     assert response.status_code == 200
     assert "name" in response.context["adminform"].form.errors
     assert Region.objects.filter(company=alice.company).count() == 1
+
+
+def test_phone_numbers_typed_in_admin_are_stored_as_e164(admin_client_for, alice, bob):
+    client = admin_client_for(alice)
+    url = reverse("admin:accounts_user_change", args=[bob.pk])
+    data = user_change_data(
+        bob, **{"profile-0-dialling_country": "GB", "profile-0-phone_work": "020 7946 0018"}
+    )
+    assert client.post(url, data).status_code == 302
+    assert Profile.objects.get(user=bob).phone_work == "+442079460018"
+    data["profile-0-phone_work"] = "12345"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert Profile.objects.get(user=bob).phone_work == "+442079460018"
+    company_url = reverse("admin:accounts_company_change", args=[alice.company.pk])
+    response = client.post(
+        company_url,
+        {
+            "name": "Northwind Trading",
+            "default_time_zone": "Europe/London",
+            "default_dialling_country": "GB",
+            "phone": "020 7946 0000",
+        },
+    )
+    assert response.status_code == 302
+    alice.company.refresh_from_db()
+    assert alice.company.phone == "+442079460000"
