@@ -1,5 +1,6 @@
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -10,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import phones, selectors, services
+from accounts import phones, presence, selectors, services
 from accounts.models import Profile, Region, User, time_zone_names
 
 PROFILE_API_FIELDS = [
@@ -168,3 +169,56 @@ class MeView(APIView):
             ) from error
         request.user.refresh_from_db()
         return Response(MeSerializer(request.user, context={"user": request.user}).data)
+
+
+class PresencePersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    initials = serializers.CharField()
+    photo = serializers.CharField(allow_blank=True, help_text="URL of the 64 px photo, or empty")
+    group = serializers.ChoiceField(choices=["favourites", "company", "contacts"])
+    state = serializers.ChoiceField(choices=presence.State.choices)
+    text = serializers.CharField(allow_blank=True)
+
+
+class MyPresenceSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=presence.State.choices)
+    manual = serializers.CharField(allow_null=True)
+    text = serializers.CharField(allow_blank=True)
+
+
+class PresenceSnapshotSerializer(serializers.Serializer):
+    me = MyPresenceSerializer()
+    people = PresencePersonSerializer(many=True)
+
+
+class PresenceView(APIView):
+    """The Online Monitor's snapshot: everyone I may watch, and my own presence.
+
+    Clients load it on every (re)connect, then apply `presence.changed` events.
+    """
+
+    @extend_schema(responses=PresenceSnapshotSerializer)
+    def get(self, request: Request) -> Response:
+        people = list(selectors.presence_watchable_users(user=request.user))
+        snaps = async_to_sync(presence.get_store().snapshot)(
+            [request.user.pk, *(p.pk for p in people)], now=presence.clock()
+        )
+        mine = snaps[request.user.pk]
+        data = {
+            "me": {"state": mine.state.value, "manual": mine.manual, "text": mine.text},
+            "people": [
+                {
+                    "id": person.pk,
+                    "name": person.get_full_name() or person.email,
+                    "email": person.email,
+                    "initials": person.initials,
+                    "photo": person.photo_url_small,
+                    "group": "company",
+                    **snaps[person.pk].public(),
+                }
+                for person in people
+            ],
+        }
+        return Response(PresenceSnapshotSerializer(data).data)

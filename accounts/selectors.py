@@ -69,3 +69,8 @@ def company_get(*, user: User) -> Company | None:
     if user.company_id is None:
         return None
     return Company.objects.prefetch_related("regions").get(pk=user.company_id)
+
+
+def presence_watchable_users(*, user: User):
+    """Users whose presence `user` may see: active colleagues (outside contacts come later)."""
+    return user_colleagues(user=user).exclude(pk=user.pk).select_related("profile")

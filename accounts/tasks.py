@@ -1,6 +1,9 @@
+from asgiref.sync import async_to_sync
 from celery import shared_task
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+
+from accounts import presence
 
 
 @shared_task
@@ -42,3 +45,9 @@ def user_invitation_mail(user_id: int, base_url: str) -> None:
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_message.txt", context)
     send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email])
+
+
+@shared_task
+def presence_sweep() -> int:
+    """Mark offline the connections whose heartbeat stopped (every 15 s from beat)."""
+    return async_to_sync(presence.presence_sweep)()

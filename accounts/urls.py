@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
+    path("monitor/", views.monitor, name="monitor"),
     path("profile/", views.profile, name="profile"),
     path("profile/photo/remove/", views.profile_photo_remove, name="photo-remove"),
     path("people/<int:pk>/photo-<slug:size>.webp", views.photo, name="photo"),

@@ -50,9 +50,15 @@ def setup(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ModelBackend")
             return redirect("home")
     return render(request, "accounts/setup.html", {"form": form})
+
+
+@login_required
+def monitor(request: HttpRequest) -> HttpResponse:
+    """The Online Monitor as a page (narrow screens; the sidebar on wide ones)."""
+    return render(request, "accounts/monitor.html")
 
 
 PROFILE_SECTIONS = ("details", "photo", "preferences", "options", "regions")

@@ -6,6 +6,9 @@ import uuid
 # One channel-layer/cache namespace per test run, so runs sharing a Redis never cross.
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"uc_test_{uuid.uuid4().hex[:8]}")
 os.environ.setdefault("CACHE_KEY_PREFIX", os.environ["CHANNEL_LAYER_PREFIX"])
+# No Celery worker runs under test: tasks execute in the calling process, in pytest and in
+# the daphne server the browser tests start (it inherits this environment).
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
 import pytest  # noqa: E402
 
@@ -60,7 +63,7 @@ def charlie(other_company):
     )
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in this
-    thread for the rest of the session, which the asyncio tests cannot share."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread
+    for the rest of the session, which async (Channels) tests cannot share."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -31,14 +31,23 @@ CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_TOO_BIG = 1009
 
 # Inbound message type prefix -> "module.function" taking (consumer, message).
-# Later features register here: "presence" -> accounts.handlers, "call" -> calls.handlers.
-HANDLERS: dict[str, str] = {}
+# Later features register here too ("call" -> calls.handlers.handle).
+HANDLERS: dict[str, str] = {
+    "presence": "accounts.handlers.handle",
+}
+# Modules with async on_connect(consumer), on_heartbeat(consumer), on_disconnect(consumer):
+# what a feature does when a tab opens, is still alive, or closes.
+LIFECYCLE_HOOKS: list[str] = [
+    "accounts.handlers",
+]
 
 
 class ConnectionConsumer(AsyncWebsocketConsumer):
     user_id: int
+    company_id: int | None
     session_key: str
     last_session_check: float
+    epoch: str
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -47,9 +56,12 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused with 403
             return
         self.user_id = user.pk
+        self.company_id = user.company_id
         self.session_key = session.session_key
         self.last_session_check = time.monotonic()
-        await self.channel_layer.group_add(realtime.user_group(self.user_id), self.channel_name)
+        self.joined: set[str] = set()
+        self.epoch = await realtime.aepoch()
+        await self.join(realtime.user_group(self.user_id))
         await self.accept()
         await self.send_json(
             {
@@ -60,12 +72,42 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
                 "heartbeat": HEARTBEAT_SECONDS,
             }
         )
+        await self.run_hooks("on_connect")
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "user_id"):
-            await self.channel_layer.group_discard(
-                realtime.user_group(self.user_id), self.channel_name
-            )
+        if not hasattr(self, "user_id"):
+            return  # refused before accept
+        await self.run_hooks("on_disconnect")
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def join(self, group: str) -> None:
+        """Join a channel-layer group; rejoined after the layer loses its state."""
+        self.joined.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def run_hooks(self, name: str) -> None:
+        for module in LIFECYCLE_HOOKS:
+            try:
+                await import_string(f"{module}.{name}")(self)
+            except Exception:
+                # One feature's trouble (say Redis restarting) must not kill the socket;
+                # the next heartbeat repairs the state.
+                logger.exception("%s.%s failed for user %s", module, name, self.user_id)
+
+    async def heartbeat(self) -> None:
+        """Every ping: repair shared state if Redis lost it, and keep features alive."""
+        try:
+            epoch = await realtime.aepoch()
+            if epoch != self.epoch:
+                self.epoch = epoch
+                for group in self.joined:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                await self.send_json({"type": "shared_state.reset"})
+        except Exception:
+            logger.warning("heartbeat: shared state unreachable for user %s", self.user_id)
+            return
+        await self.run_hooks("on_heartbeat")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -88,6 +130,7 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         kind = message["type"]
         if kind == "ping":
             await self.send_json({"type": "pong", "id": message.get("id")})
+            await self.heartbeat()
             if (
                 time.monotonic() - self.last_session_check
                 > settings.WEBSOCKET_SESSION_RECHECK_SECONDS
@@ -101,7 +144,7 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         try:
             await import_string(handler_path)(self, message)
         except ApplicationError as error:
-            await self.send_error(error.code, error.message, ref=message.get("id"))
+            await self.send_error(error.code, str(error.message), ref=message.get("id"))
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

@@ -1,10 +1,36 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from accounts.presence import State
 from uc_web.views import COMING_SOON
+
+MONITOR_GROUPS = [
+    ("favourites", _("Favourites")),
+    ("company", _("Company")),
+    ("contacts", _("Contacts")),
+]
+# action, label, icon, whether its feature has landed (disabled until then)
+MONITOR_ACTIONS = [
+    ("call", _("Call"), "bi-telephone", False),
+    ("video", _("Video call"), "bi-camera-video", False),
+    ("text", _("Send text message"), "bi-chat-text", False),
+    ("voicemail", _("Send voice mail"), "bi-mic", False),
+    ("videomail", _("Send video mail"), "bi-film", False),
+    ("contact", _("View contact"), "bi-person-vcard", False),
+    ("crm", _("View CRM records"), "bi-journal-text", False),
+    ("favourite", _("Add to Favourites"), "bi-star", False),
+    ("remove", _("Remove from Online Monitor"), "bi-person-dash", False),
+    ("block", _("Block"), "bi-slash-circle", False),
+]
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    """What the navigation of every page needs."""
-    return {"nav_sections": COMING_SOON}
+    """What the navigation and the Online Monitor panel of every page need."""
+    return {
+        "nav_sections": COMING_SOON,
+        "monitor_groups": MONITOR_GROUPS,
+        "monitor_actions": MONITOR_ACTIONS,
+        "presence_states": State.choices,
+    }

@@ -159,12 +159,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 3600.0,
     },
+    "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

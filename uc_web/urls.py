@@ -1,4 +1,6 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
+from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
@@ -12,6 +14,7 @@ admin.site.site_title = _("UC Web admin")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
 ]
 
 urlpatterns = [
@@ -21,6 +24,13 @@ urlpatterns = [
     path("help/<slug:topic>/", views.help_page, name="help-topic"),
     path("soon/<slug:section>/", views.coming_soon, name="coming-soon"),
     path("", include("accounts.urls")),
+    # One transaction, so the "re-check your session" event for the user's other sockets
+    # goes out after this browser's session has been re-keyed for the new password.
+    path(
+        "accounts/password/change/",
+        transaction.atomic(allauth_views.password_change),
+        name="account_change_password",
+    ),
     path("accounts/", include("allauth.urls")),
     # One way to change one's own password: allauth's page, whose adapter ends the other
     # sessions and closes their sockets (accounts.services.user_set_password).

@@ -17,14 +17,13 @@ logger = logging.getLogger(__name__)
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
     "contacts": _("Contacts"),
-    "monitor": _("Online Monitor"),
     "calls": _("Calls"),
     "messages": _("Messages"),
     "diary": _("Diary"),
     "crm": _("CRM"),
 }
 
-HELP_TOPICS = ["getting-started", "connection"]
+HELP_TOPICS = ["getting-started", "online-monitor", "connection"]
 
 
 @login_required

@@ -9,6 +9,8 @@ const CLOSE_SESSION_ENDED = 4401;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30000;
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class LiveConnection extends EventTarget {
   constructor({ url, meUrl, loginUrl }) {
     super();
@@ -80,14 +82,20 @@ export class LiveConnection extends EventTarget {
 
   async afterClose(code, opened) {
     // The server refuses the handshake (403) without a session, and closes with 4401
-    // when the session ends; in both cases ask the API whether we are still signed in.
+    // when the session ends; then ask the API whether we are still signed in. Wait a
+    // moment first: a form this page just posted (a password change) may be handing the
+    // browser a new session cookie, and asking with the old one would delete it.
     if (code === CLOSE_SESSION_ENDED || !opened) {
-      const signedIn = await this.stillSignedIn();
-      if (signedIn === false) {
+      await sleep(code === CLOSE_SESSION_ENDED ? 1000 : 0);
+      if ((await this.stillSignedIn()) === false) {
         this.setState("signed-out");
-        const next = encodeURIComponent(location.pathname + location.search);
-        setTimeout(() => location.assign(`${this.loginUrl}?next=${next}`), 1500);
-        return;
+        await sleep(1500);
+        if ((await this.stillSignedIn()) === false) {
+          const next = encodeURIComponent(location.pathname + location.search);
+          location.assign(`${this.loginUrl}?next=${next}`);
+          return;
+        }
+        this.state = "connecting";
       }
     }
     this.failures += 1;
@@ -133,6 +141,11 @@ export class LiveConnection extends EventTarget {
       return;
     }
     if (event.type === "pong") return;
+    if (event.type === "shared_state.reset") {
+      // The server lost its shared state (a Redis restart): reload every snapshot.
+      this.runResync([...this.resyncHooks]);
+      return;
+    }
     if (event.type === "session.ended") {
       this.setState("connecting");
       return;

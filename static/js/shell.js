@@ -1,5 +1,7 @@
 // Every signed-in page: start the live connection and show its state in the top bar.
 import { live } from "./live.js";
+import "./monitor.js";
+import { trackActivity } from "./presence.js";
 
 const badge = document.getElementById("live-status");
 const LOOK = {
@@ -19,5 +21,6 @@ function show(state) {
 
 live.addEventListener("statechange", (event) => show(event.detail.state));
 show(live.state);
+trackActivity(Number(document.body.dataset.awayMinutes) || 10);
 live.start();
 window.ucLive = live; // for the browser console and tests

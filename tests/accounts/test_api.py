@@ -108,3 +108,14 @@ def test_regions_are_set_from_countries_and_own_markets(api, bob):
     response = api.patch(ME, {"regions": [market.pk, gb.pk]}, format="json")
     assert response.status_code == 200
     assert sorted(response.json()["regions"]) == sorted([market.pk, gb.pk])
+
+
+def test_the_presence_snapshot_carries_colleagues_photos(api, alice, bob, settings, tmp_path):
+    from accounts import services
+    from tests.accounts import images
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    services.profile_photo_set(user=bob, upload=images.upload(images.jpeg()))
+    api.force_authenticate(alice)
+    people = api.get("/api/v1/presence/").json()["people"]
+    assert people[0]["photo"].startswith(f"/people/{bob.pk}/photo-small.webp?v=")

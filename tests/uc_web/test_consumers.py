@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from accounts import services
-from tests.fixtures.sockets import communicator, session_cookie_for
+from tests.fixtures.sockets import communicator, next_of, quiet_but_presence, session_cookie_for
 from uc_web.lib import realtime
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,7 @@ async def closed_with(comm, timeout: float = 5) -> int:
 async def test_alice_connects_and_is_greeted_with_her_identity(alice, connect):
     comm = await connect(alice)
     await comm.send_json_to({"type": "ping", "id": 7})
-    assert await comm.receive_json_from(timeout=5) == {"type": "pong", "id": 7}
+    assert await next_of(comm, "pong") == {"type": "pong", "id": 7}
 
 
 async def test_a_socket_without_a_session_is_refused(alice):
@@ -65,18 +65,18 @@ async def test_a_deactivated_users_session_cannot_connect(alice):
 async def test_malformed_json_gets_an_error_frame_and_the_socket_stays_open(alice, connect):
     comm = await connect(alice)
     await comm.send_to(text_data="{not json")
-    error = await comm.receive_json_from(timeout=5)
-    assert error["type"] == "error" and error["code"] == "malformed"
+    error = await next_of(comm, "error")
+    assert error["code"] == "malformed"
     await comm.send_to(text_data=json.dumps(["a", "list"]))
-    assert (await comm.receive_json_from(timeout=5))["code"] == "malformed"
+    assert (await next_of(comm, "error"))["code"] == "malformed"
     await comm.send_json_to({"type": "ping"})
-    assert (await comm.receive_json_from(timeout=5))["type"] == "pong"
+    assert await next_of(comm, "pong")
 
 
 async def test_an_unknown_message_type_is_answered_with_an_error(alice, connect):
     comm = await connect(alice)
     await comm.send_json_to({"type": "call.hijack", "id": "x1"})
-    error = await comm.receive_json_from(timeout=5)
+    error = await next_of(comm, "error")
     assert error == {
         "type": "error",
         "code": "unknown_type",
@@ -101,15 +101,15 @@ async def test_events_reach_only_the_users_they_are_sent_to(alice, charlie, conn
     alices = await connect(alice)
     charlies = await connect(charlie)
     await sync_to_async(realtime.send_to_users)([alice.pk], {"type": "test.happened", "n": 1})
-    assert await alices.receive_json_from(timeout=5) == {"type": "test.happened", "n": 1}
-    assert await charlies.receive_nothing(timeout=0.5)
+    assert await next_of(alices, "test.happened") == {"type": "test.happened", "n": 1}
+    assert await quiet_but_presence(charlies)
 
 
 async def test_every_tab_of_a_user_receives_her_events(alice, connect):
     first, second = await connect(alice), await connect(alice)
     await sync_to_async(realtime.send_to_users)([alice.pk], {"type": "test.happened"})
-    assert (await first.receive_json_from(timeout=5))["type"] == "test.happened"
-    assert (await second.receive_json_from(timeout=5))["type"] == "test.happened"
+    assert await next_of(first, "test.happened")
+    assert await next_of(second, "test.happened")
 
 
 def _logout(session_key: str) -> None:
@@ -122,8 +122,7 @@ def _logout(session_key: str) -> None:
 async def test_signing_out_closes_that_sessions_sockets_within_5_seconds(alice, connect):
     comm = await connect(alice)
     await sync_to_async(_logout)(comm.session_key)
-    ended = await comm.receive_json_from(timeout=5)
-    assert ended == {"type": "session.ended"}
+    assert await next_of(comm, "session.ended") == {"type": "session.ended"}
     assert await closed_with(comm) == 4401
 
 
@@ -132,7 +131,7 @@ async def test_signing_out_in_one_browser_leaves_her_other_browser_connected(ali
     await sync_to_async(_logout)(signing_out.session_key)
     assert await closed_with(signing_out, timeout=5) == 4401
     await other_browser.send_json_to({"type": "ping"})
-    assert (await other_browser.receive_json_from(timeout=5))["type"] == "pong"
+    assert await next_of(other_browser, "pong")
 
 
 async def test_a_password_change_closes_her_other_sessions_sockets(alice, connect, password):
@@ -182,5 +181,5 @@ async def test_a_socket_rechecks_its_session_on_heartbeat_even_if_the_event_was_
     await sync_to_async(delete_session_silently)()
     await asyncio.sleep(0.01)
     await comm.send_json_to({"type": "ping"})
-    assert (await comm.receive_json_from(timeout=5))["type"] == "pong"
+    assert await next_of(comm, "pong")
     assert await closed_with(comm, timeout=5) == 4401

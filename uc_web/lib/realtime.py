@@ -5,13 +5,17 @@ hears of a row it cannot yet read. Delivery is at most once: a client that recon
 fetches a snapshot, so a dropped event costs freshness, never correctness.
 """
 
+import asyncio
 import logging
 import re
+import uuid
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +60,38 @@ def revalidate_sessions(user_id: int) -> None:
     except Exception:
         # The sockets re-check on their own timer as well (WEBSOCKET_SESSION_RECHECK_SECONDS).
         logger.exception("realtime: could not ask user %s's sockets to revalidate", user_id)
+
+
+async def agroup_send(group: str, event: dict[str, Any]) -> None:
+    """Push `event` to every socket in `group` (from async code)."""
+    _check(group, event)
+    await get_channel_layer().group_send(group, {"type": "event.forward", "event": event})
+
+
+_loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def redis_for_loop(url: str) -> Any:
+    """A redis.asyncio client for the running event loop (a client cannot change loops)."""
+    import redis.asyncio as aioredis
+
+    clients = _loop_clients.setdefault(asyncio.get_running_loop(), {})
+    if url not in clients:
+        clients[url] = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    return clients[url]
+
+
+async def aepoch() -> str:
+    """An id of the shared state's life (Redis): it changes when Redis lost its data.
+
+    Channel-layer groups and presence live in Redis; after a Redis restart each socket
+    sees a new epoch on its next heartbeat, rejoins its groups and has its client resync.
+    """
+    if not settings.REDIS_URL:
+        return "in-process"
+    client = redis_for_loop(settings.REDIS_URL)
+    key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:epoch"
+    await client.set(key, uuid.uuid4().hex, nx=True)
+    return await client.get(key) or ""

@@ -5,10 +5,12 @@ so this command ticks CELERY_BEAT_SCHEDULE itself in a thread of the server proc
 (tasks run eagerly there, and realtime events reach the in-process channel layer).
 """
 
+import asyncio
 import logging
 import threading
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -19,8 +21,15 @@ from uc_web.celery import app as celery_app
 logger = logging.getLogger(__name__)
 
 
-def run_schedule_forever(stop: threading.Event, tick: float = 1.0) -> None:
-    """Run each CELERY_BEAT_SCHEDULE entry when its schedule says it is due."""
+def run_schedule_forever(
+    stop: threading.Event, tick: float = 1.0, loop: asyncio.AbstractEventLoop | None = None
+) -> None:
+    """Run each CELERY_BEAT_SCHEDULE entry when its schedule says it is due.
+
+    With `loop` (the server's event loop) each task runs as if called from a request, so
+    the events it sends reach the in-process channel layer on the loop that serves sockets.
+    """
+    celery_app.loader.import_default_modules()  # registers every app's tasks.py
     entries = []
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         schedule = entry["schedule"]
@@ -37,8 +46,13 @@ def run_schedule_forever(stop: threading.Event, tick: float = 1.0) -> None:
             if not due:
                 continue
             entry["last"] = timezone.now()
+            task = celery_app.tasks[entry["task"]]
             try:
-                celery_app.tasks[entry["task"]].apply()
+                if loop is None:
+                    task.apply()
+                else:
+                    call = sync_to_async(task.apply, thread_sensitive=False)()
+                    asyncio.run_coroutine_threadsafe(call, loop).result(timeout=300)
             except Exception:
                 logger.exception("periodic task %s failed", entry["name"])
 
@@ -52,9 +66,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         if settings.CELERY_TASK_ALWAYS_EAGER:
-            celery_app.loader.import_default_modules()
+            from daphne.server import twisted_loop  # the loop runserver's daphne will serve on
+
             threading.Thread(
-                target=run_schedule_forever, args=(stop,), name="embedded-beat", daemon=True
+                target=run_schedule_forever,
+                args=(stop, 1.0, twisted_loop),
+                name="embedded-beat",
+                daemon=True,
             ).start()
             self.stdout.write("Periodic tasks run in this process (no broker configured).")
         try:

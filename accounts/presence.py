@@ -1,0 +1,402 @@
+"""Presence: who is online, aggregated over all of a user's tabs and devices.
+
+State lives in Redis when REDIS_URL is set (keys expire, so a dead daphne process cannot
+leave ghosts online) and in process memory in the embedded default, behind one small
+interface (`PresenceStore`). Each socket registers a connection that its heartbeat keeps
+alive; a periodic sweep (`presence_sweep`) ends connections whose heartbeat stopped.
+
+What a watcher sees is the *visible* state: "appear offline" is indistinguishable from
+offline, and a user whose presence is hidden from the watcher is offline to them.
+"""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from uc_web.lib import realtime
+from uc_web.lib.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+CONNECTION_TTL_SECONDS = 60  # three missed heartbeats (20 s each) and a socket is gone
+STATUS_TEXT_MAX = 140
+
+
+class State(TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    BUSY = "busy", _("Busy")
+    DND = "dnd", _("Do not disturb")
+    ON_CALL = "on_call", _("On a call")
+    APPEAR_OFFLINE = "appear_offline", _("Appear offline")
+    OFFLINE = "offline", _("Offline")
+
+
+# What a user may choose by hand; None (automatic) means Online/Away by activity.
+MANUAL_STATES = {State.BUSY, State.DND, State.APPEAR_OFFLINE}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The raw aggregated facts about one user."""
+
+    connections: int = 0
+    active: int = 0
+    on_call: bool = False
+    manual: str | None = None
+    text: str = ""
+
+    @property
+    def state(self) -> State:
+        """The user's own state (what they see of themselves)."""
+        if not self.connections:
+            return State.OFFLINE
+        if self.manual == State.APPEAR_OFFLINE:
+            return State.APPEAR_OFFLINE
+        if self.manual == State.DND:
+            return State.DND
+        if self.on_call:
+            return State.ON_CALL
+        if self.manual == State.BUSY:
+            return State.BUSY
+        return State.ONLINE if self.active else State.AWAY
+
+    def public(self) -> dict[str, Any]:
+        """What others may see: appear-offline looks exactly like offline."""
+        state = self.state
+        if state in (State.OFFLINE, State.APPEAR_OFFLINE):
+            return {"state": State.OFFLINE.value, "text": ""}
+        return {"state": state.value, "text": self.text}
+
+
+class PresenceStore:
+    """The interface both stores implement (all methods are coroutines)."""
+
+    async def touch(self, user_id: int, conn: str, *, active: bool | None, now: float) -> None:
+        """Register or refresh a connection; `active` None keeps its activity."""
+        raise NotImplementedError
+
+    async def drop(self, user_id: int, conn: str) -> None:
+        raise NotImplementedError
+
+    async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
+        raise NotImplementedError
+
+    async def set_on_call(self, user_id: int, call_key: str, on_call: bool) -> None:
+        raise NotImplementedError
+
+    async def snapshot(self, user_ids: list[int], *, now: float) -> dict[int, Snapshot]:
+        raise NotImplementedError
+
+    async def expired(self, *, now: float) -> list[tuple[int, str]]:
+        """Connections whose heartbeat stopped; they are removed."""
+        raise NotImplementedError
+
+    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
+        """Record what watchers were last told; True when it differs (so publish it)."""
+        raise NotImplementedError
+
+
+@dataclass
+class _UserState:
+    conns: dict[str, float] = field(default_factory=dict)  # conn -> expires at
+    active: set[str] = field(default_factory=set)
+    calls: set[str] = field(default_factory=set)
+    manual: str | None = None
+    text: str = ""
+    published: str = ""
+
+
+class MemoryPresenceStore(PresenceStore):
+    """One process (the embedded default)."""
+
+    def __init__(self) -> None:
+        self.users: dict[int, _UserState] = {}
+        self.lock = threading.Lock()
+
+    def _user(self, user_id: int) -> _UserState:
+        return self.users.setdefault(user_id, _UserState())
+
+    async def touch(self, user_id: int, conn: str, *, active: bool | None, now: float) -> None:
+        with self.lock:
+            user = self._user(user_id)
+            user.conns[conn] = now + CONNECTION_TTL_SECONDS
+            if active is True:
+                user.active.add(conn)
+            elif active is False:
+                user.active.discard(conn)
+
+    async def drop(self, user_id: int, conn: str) -> None:
+        with self.lock:
+            user = self._user(user_id)
+            user.conns.pop(conn, None)
+            user.active.discard(conn)
+
+    async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
+        with self.lock:
+            user = self._user(user_id)
+            user.manual, user.text = state, text
+
+    async def set_on_call(self, user_id: int, call_key: str, on_call: bool) -> None:
+        with self.lock:
+            calls = self._user(user_id).calls
+            if on_call:
+                calls.add(call_key)
+            else:
+                calls.discard(call_key)
+
+    async def snapshot(self, user_ids: list[int], *, now: float) -> dict[int, Snapshot]:
+        result = {}
+        with self.lock:
+            for user_id in user_ids:
+                user = self.users.get(user_id)
+                if user is None:
+                    result[user_id] = Snapshot()
+                    continue
+                live = {c for c, expires in user.conns.items() if expires > now}
+                result[user_id] = Snapshot(
+                    connections=len(live),
+                    active=len(live & user.active),
+                    on_call=bool(user.calls),
+                    manual=user.manual,
+                    text=user.text,
+                )
+        return result
+
+    async def expired(self, *, now: float) -> list[tuple[int, str]]:
+        gone = []
+        with self.lock:
+            for user_id, user in self.users.items():
+                for conn, expires in list(user.conns.items()):
+                    if expires <= now:
+                        del user.conns[conn]
+                        user.active.discard(conn)
+                        gone.append((user_id, conn))
+        return gone
+
+    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
+        encoded = json.dumps(public, sort_keys=True)
+        with self.lock:
+            user = self._user(user_id)
+            changed = user.published != encoded
+            user.published = encoded
+        return changed
+
+
+class RedisPresenceStore(PresenceStore):
+    """Shared by every daphne process; every key expires if nobody refreshes it."""
+
+    KEY_TTL = CONNECTION_TTL_SECONDS * 2
+    MANUAL_TTL = 30 * 24 * 3600
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = url
+        self.prefix = prefix
+
+    @property
+    def redis(self) -> Any:
+        return realtime.redis_for_loop(self.url)
+
+    def _key(self, user_id: int, part: str) -> str:
+        return f"{self.prefix}:presence:u:{user_id}:{part}"
+
+    @property
+    def _expiring(self) -> str:
+        return f"{self.prefix}:presence:expiring"
+
+    async def touch(self, user_id: int, conn: str, *, active: bool | None, now: float) -> None:
+        expires = now + CONNECTION_TTL_SECONDS
+        conns, act = self._key(user_id, "conns"), self._key(user_id, "active")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(conns, {conn: expires})
+        pipe.expire(conns, self.KEY_TTL)
+        pipe.zadd(self._expiring, {f"{user_id}:{conn}": expires})
+        if active is True:
+            pipe.sadd(act, conn)
+        elif active is False:
+            pipe.srem(act, conn)
+        pipe.expire(act, self.KEY_TTL)
+        await pipe.execute()
+
+    async def drop(self, user_id: int, conn: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrem(self._key(user_id, "conns"), conn)
+        pipe.srem(self._key(user_id, "active"), conn)
+        pipe.zrem(self._expiring, f"{user_id}:{conn}")
+        await pipe.execute()
+
+    async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
+        key = self._key(user_id, "manual")
+        if state is None and not text:
+            await self.redis.delete(key)
+        else:
+            await self.redis.set(key, json.dumps([state, text]), ex=self.MANUAL_TTL)
+
+    async def set_on_call(self, user_id: int, call_key: str, on_call: bool) -> None:
+        key = self._key(user_id, "calls")
+        if on_call:
+            await self.redis.sadd(key, call_key)
+            await self.redis.expire(key, 24 * 3600)
+        else:
+            await self.redis.srem(key, call_key)
+
+    async def snapshot(self, user_ids: list[int], *, now: float) -> dict[int, Snapshot]:
+        if not user_ids:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.zrangebyscore(self._key(user_id, "conns"), now, "+inf")
+            pipe.smembers(self._key(user_id, "active"))
+            pipe.scard(self._key(user_id, "calls"))
+            pipe.get(self._key(user_id, "manual"))
+        rows = await pipe.execute()
+        result = {}
+        for i, user_id in enumerate(user_ids):
+            live, active, calls, manual = rows[i * 4 : i * 4 + 4]
+            state, text = json.loads(manual) if manual else (None, "")
+            result[user_id] = Snapshot(
+                connections=len(live),
+                active=len(set(live) & set(active)),
+                on_call=bool(calls),
+                manual=state,
+                text=text,
+            )
+        return result
+
+    async def expired(self, *, now: float) -> list[tuple[int, str]]:
+        members = await self.redis.zrangebyscore(self._expiring, "-inf", now)
+        gone = []
+        for member in members:
+            # Only the process that removes the entry handles it (several may sweep).
+            if await self.redis.zrem(self._expiring, member):
+                user_id, conn = member.split(":", 1)
+                await self.redis.zrem(self._key(int(user_id), "conns"), conn)
+                await self.redis.srem(self._key(int(user_id), "active"), conn)
+                gone.append((int(user_id), conn))
+        return gone
+
+    async def swap_published(self, user_id: int, public: dict[str, Any]) -> bool:
+        encoded = json.dumps(public, sort_keys=True)
+        old = await self.redis.set(
+            self._key(user_id, "published"), encoded, ex=self.KEY_TTL * 60, get=True
+        )
+        return old != encoded
+
+
+_store: PresenceStore | None = None
+
+
+def get_store() -> PresenceStore:
+    """The process's presence store, chosen by REDIS_URL."""
+    global _store
+    if _store is None:
+        if settings.REDIS_URL:
+            prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+            _store = RedisPresenceStore(settings.REDIS_URL, prefix)
+        else:
+            _store = MemoryPresenceStore()
+    return _store
+
+
+def clock() -> float:
+    return time.time()
+
+
+# --- services: the only code that changes presence and tells watchers -----------------
+
+
+def company_presence_group(company_id: int) -> str:
+    """Every socket of a company's members joins this group to hear colleagues' presence."""
+    return f"accounts.company.{company_id}.presence"
+
+
+async def publish(*, user_id: int, company_id: int | None) -> None:
+    """Tell watchers the user's visible state if it changed, and the user's tabs their own."""
+    store = get_store()
+    snap = (await store.snapshot([user_id], now=clock()))[user_id]
+    public = snap.public()
+    if company_id is not None and await store.swap_published(user_id, public):
+        await realtime.agroup_send(
+            company_presence_group(company_id),
+            {"type": "presence.changed", "user": user_id, **public},
+        )
+    await realtime.agroup_send(
+        realtime.user_group(user_id),
+        {
+            "type": "my_presence.changed",
+            "state": snap.state.value,
+            "manual": snap.manual,
+            "text": snap.text,
+        },
+    )
+
+
+async def presence_connect(*, user_id: int, company_id: int | None, conn: str) -> None:
+    """A tab opened: it counts as active until it says otherwise."""
+    await get_store().touch(user_id, conn, active=True, now=clock())
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_heartbeat(*, user_id: int, company_id: int | None, conn: str) -> None:
+    """Keep the tab's connection alive; republish in case the store lost its state."""
+    await get_store().touch(user_id, conn, active=None, now=clock())
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_activity(
+    *, user_id: int, company_id: int | None, conn: str, active: bool
+) -> None:
+    """The tab went idle (after the user's inactivity setting) or came back."""
+    await get_store().touch(user_id, conn, active=active, now=clock())
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_disconnect(*, user_id: int, company_id: int | None, conn: str) -> None:
+    """A tab closed."""
+    await get_store().drop(user_id, conn)
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_set(
+    *, user_id: int, company_id: int | None, state: str | None, text: str
+) -> None:
+    """Choose Busy, Do not disturb or Appear offline (None: automatic) and a status text."""
+    if state is not None and state not in MANUAL_STATES:
+        raise ApplicationError(_("That status cannot be chosen."), code="invalid_state")
+    text = " ".join(text.split())
+    if len(text) > STATUS_TEXT_MAX:
+        raise ApplicationError(_("The status text is too long."), code="text_too_long")
+    await get_store().set_manual(user_id, state, text)
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_set_on_call(
+    *, user_id: int, company_id: int | None, call_key: str, on_call: bool
+) -> None:
+    """Calls mark both sides On a call while connected."""
+    await get_store().set_on_call(user_id, call_key, on_call)
+    await publish(user_id=user_id, company_id=company_id)
+
+
+async def presence_sweep() -> int:
+    """End connections whose heartbeat stopped (crashed tab, dead server); returns how many."""
+    from accounts.models import User
+
+    gone = await get_store().expired(now=clock())
+    user_ids = {user_id for user_id, _ in gone}
+    companies = {
+        pk: company
+        async for pk, company in User.objects.filter(pk__in=user_ids).values_list(
+            "pk", "company_id"
+        )
+    }
+    for user_id in user_ids:
+        await publish(user_id=user_id, company_id=companies.get(user_id))
+    return len(gone)

@@ -1,0 +1,204 @@
+"""Presence over the websocket: aggregation across tabs, manual states, privacy, expiry."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+from accounts import presence
+from tests.fixtures.sockets import next_of, quiet_but_presence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(settings):
+    """Each test starts with nobody online (Redis keys carry the per-run prefix)."""
+    presence._store = None
+    yield
+    presence._store = None
+
+
+async def presence_of(comm, user, timeout: float = 5) -> dict:
+    """The next presence.changed about `user` seen by `comm`."""
+    while True:
+        event = await next_of(comm, "presence.changed", timeout=timeout)
+        if event["user"] == user.pk:
+            return event
+
+
+async def test_alice_sees_bob_come_online(alice, bob, connect):
+    alices = await connect(alice)
+    await connect(bob)
+    assert await presence_of(alices, bob) == {
+        "type": "presence.changed",
+        "user": bob.pk,
+        "state": "online",
+        "text": "",
+    }
+
+
+async def test_charlie_in_another_company_hears_nothing_about_bob(alice, bob, charlie, connect):
+    charlies = await connect(charlie)
+    bobs = await connect(bob)
+    await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": "Quarterly close"})
+    await next_of(bobs, "my_presence.changed")
+    assert await quiet_but_presence(charlies)
+    # and whatever presence chatter charlie did get was about himself only
+    await charlies.send_json_to({"type": "ping"})
+    while (message := await charlies.receive_json_from(timeout=5))["type"] != "pong":
+        assert message.get("user", charlie.pk) == charlie.pk
+
+
+async def test_busy_with_a_status_text_reaches_colleagues(alice, bob, connect):
+    alices = await connect(alice)
+    bobs = await connect(bob)
+    await presence_of(alices, bob)
+    await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": " In a  meeting "})
+    assert await presence_of(alices, bob) == {
+        "type": "presence.changed",
+        "user": bob.pk,
+        "state": "busy",
+        "text": "In a meeting",
+    }
+    mine = await next_of(bobs, "my_presence.changed")
+    assert mine["state"] == "busy" and mine["manual"] == "busy"
+
+
+async def test_appear_offline_looks_exactly_like_offline(alice, bob, connect):
+    alices = await connect(alice)
+    bobs = await connect(bob)
+    await presence_of(alices, bob)
+    await bobs.send_json_to({"type": "presence.set", "state": "appear_offline", "text": "secret"})
+    hidden = await presence_of(alices, bob)
+    await bobs.send_json_to({"type": "presence.set", "state": None, "text": ""})
+    await presence_of(alices, bob)
+    await bobs.disconnect()
+    really_offline = await presence_of(alices, bob)
+    assert (
+        hidden
+        == really_offline
+        == {"type": "presence.changed", "user": bob.pk, "state": "offline", "text": ""}
+    )
+
+
+async def test_appear_offline_is_offline_in_the_snapshot_too(alice, bob, connect):
+    bobs = await connect(bob)
+    await bobs.send_json_to({"type": "presence.set", "state": "appear_offline", "text": "hm"})
+    assert (await next_of(bobs, "my_presence.changed"))["state"] == "appear_offline"
+
+    def snapshot() -> dict:
+        client = Client()
+        client.force_login(alice)
+        return client.get("/api/v1/presence/").json()
+
+    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""
+
+
+async def test_a_manual_state_holds_on_every_tab(alice, bob, connect):
+    first = await connect(bob)
+    await first.send_json_to({"type": "presence.set", "state": "dnd", "text": ""})
+    assert (await next_of(first, "my_presence.changed"))["state"] == "dnd"
+    alices = await connect(alice)
+    await connect(bob)  # a second device
+    await alices.send_json_to({"type": "ping"})
+    await next_of(alices, "pong")
+
+    def snapshot() -> dict:
+        client = Client()
+        client.force_login(alice)
+        return client.get("/api/v1/presence/").json()
+
+    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    assert people[bob.pk]["state"] == "dnd"
+
+
+async def test_closing_one_of_two_tabs_keeps_bob_online(alice, bob, connect):
+    alices = await connect(alice)
+    first, second = await connect(bob), await connect(bob)
+    await presence_of(alices, bob)
+    await first.disconnect()
+    await second.send_json_to({"type": "ping"})
+    await next_of(second, "pong")
+
+    def snapshot() -> dict:
+        client = Client()
+        client.force_login(alice)
+        return client.get("/api/v1/presence/").json()
+
+    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    assert people[bob.pk]["state"] == "online"
+    await second.disconnect()
+    assert (await presence_of(alices, bob))["state"] == "offline"
+
+
+async def test_bob_is_away_only_when_every_tab_is_idle(alice, bob, connect):
+    alices = await connect(alice)
+    first, second = await connect(bob), await connect(bob)
+    await presence_of(alices, bob)
+    await first.send_json_to({"type": "presence.idle"})
+    await next_of(first, "my_presence.changed")
+    await second.send_json_to({"type": "presence.idle"})
+    assert (await presence_of(alices, bob))["state"] == "away"
+    await first.send_json_to({"type": "presence.active"})
+    assert (await presence_of(alices, bob))["state"] == "online"
+
+
+async def test_a_crashed_tab_expires_by_heartbeat(alice, bob, connect, monkeypatch):
+    alices = await connect(alice)
+    await connect(bob)
+    await presence_of(alices, bob)
+    later = presence.clock() + presence.CONNECTION_TTL_SECONDS + 1
+    monkeypatch.setattr(presence, "clock", lambda: later)
+    # alice's heartbeat keeps her alive at the new time; bob sent none
+    await alices.send_json_to({"type": "ping"})
+    await next_of(alices, "pong")
+    assert await presence.presence_sweep() >= 1
+    assert (await presence_of(alices, bob))["state"] == "offline"
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ({"type": "presence.set", "state": "online_forever", "text": ""}, "invalid_state"),
+        ({"type": "presence.set", "state": "busy", "text": "x" * 141}, "text_too_long"),
+        ({"type": "presence.set", "state": ["busy"], "text": ""}, "malformed"),
+        ({"type": "presence.teleport"}, "unknown_type"),
+    ],
+)
+async def test_bad_presence_messages_get_an_error_and_change_nothing(
+    alice, bob, connect, message, code
+):
+    alices = await connect(alice)
+    bobs = await connect(bob)
+    await presence_of(alices, bob)
+    await bobs.send_json_to({**message, "id": "m1"})
+    error = await next_of(bobs, "error")
+    assert error["code"] == code and error["ref"] == "m1"
+    snap = await presence.get_store().snapshot([bob.pk], now=presence.clock())
+    assert snap[bob.pk].state == presence.State.ONLINE
+
+
+def test_the_presence_snapshot_lists_colleagues_only(client, alice, bob, charlie):
+    client.force_login(charlie)
+    assert client.get("/api/v1/presence/").json()["people"] == []
+    client.force_login(alice)
+    body = client.get("/api/v1/presence/").json()
+    assert [p["email"] for p in body["people"]] == [bob.email]
+    assert body["me"]["state"] == "offline"
+
+
+def test_the_presence_snapshot_needs_a_signed_in_user(client, alice):
+    assert client.get("/api/v1/presence/").status_code == 403
+
+
+def test_the_presence_snapshot_costs_the_same_queries_for_many_colleagues(
+    client, alice, company, django_assert_num_queries
+):
+    from tests.accounts.factories import UserFactory
+
+    UserFactory.create_batch(30, company=company)
+    client.force_login(alice)
+    with django_assert_num_queries(3):  # session, user, colleagues
+        response = client.get("/api/v1/presence/")
+    assert len(response.json()["people"]) == 30

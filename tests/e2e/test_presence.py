@@ -1,0 +1,59 @@
+"""Two colleagues in two browsers: the Online Monitor follows Bob live."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_live_connection import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDE = {"viewport": {"width": 1400, "height": 900}}
+
+
+def monitor_entry(page, name):
+    return page.get_by_role("complementary", name="Online Monitor").locator(
+        ".monitor-entry", has_text=name
+    )
+
+
+def test_alice_watches_bob_sign_in_go_busy_and_leave(new_page, alice, bob, password):
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Offline")
+
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Online")
+
+    bobs.get_by_label("My status").select_option(label="Busy")
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Busy")
+
+    bobs.close()
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Offline")
+
+
+def test_the_menu_opens_by_button_and_keyboard_with_unbuilt_items_disabled(
+    new_page, alice, bob, password
+):
+    page = new_page("/accounts/login/", **WIDE)
+    sign_in(page, alice, password)
+    page.get_by_role("button", name="Bob Okafor: Offline. Options").click()
+    menu = page.get_by_role("menu", name="Options")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("menuitem", name="Call", exact=True)).to_be_focused()
+    expect(menu.get_by_role("menuitem", name="Block")).to_be_disabled()
+    page.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("menuitem", name="Video call")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    monitor_entry(page, "Bob Okafor").click(button="right")
+    expect(menu).to_be_visible()
+
+
+def test_on_a_narrow_screen_the_monitor_is_a_page(new_page, alice, bob, password):
+    page = new_page("/accounts/login/", viewport={"width": 400, "height": 800})
+    sign_in(page, alice, password)
+    expect(page.get_by_role("complementary", name="Online Monitor")).to_be_hidden()
+    page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("link", name="Online Monitor").click()
+    expect(page.locator(".monitor-entry", has_text="Bob Okafor")).to_contain_text("Offline")

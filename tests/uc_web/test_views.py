@@ -1,0 +1,94 @@
+"""Health check, API plumbing, the shell's pages and what they load."""
+
+import re
+
+import pytest
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_each_part(client, company, settings):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok" and body["checks"]["channel_layer"] == "ok"
+    assert ("redis" in body["checks"]) == bool(settings.REDIS_URL)
+
+
+def test_healthz_says_503_when_the_channel_layer_is_down(client, company):
+    dead = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},
+        }
+    }
+    from channels.layers import channel_layers
+
+    with override_settings(CHANNEL_LAYERS=dead):
+        channel_layers.backends.clear()
+        response = client.get("/healthz")
+    channel_layers.backends.clear()
+    assert response.status_code == 503
+    assert response.json()["checks"]["channel_layer"] == "error"
+
+
+def test_me_requires_a_signed_in_user(client, company):
+    assert client.get("/api/v1/me/").status_code == 403
+
+
+def test_me_tells_alice_about_herself_only(client, alice, charlie):
+    client.force_login(alice)
+    me = client.get("/api/v1/me/").json()
+    assert me["email"] == alice.email and me["company"] == "Northwind Trading"
+    assert me["roles"] == ["Company admin"]
+    assert "charlie" not in str(me)
+
+
+def test_a_token_authenticates_api_calls(client, bob):
+    token = Token.objects.create(user=bob)
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.json()["email"] == bob.email
+    forged = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert forged.status_code in (401, 403) and bob.email not in forged.content.decode()
+
+
+def test_the_openapi_schema_and_docs_are_served_without_internet(client, alice):
+    client.force_login(alice)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/me/" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert not re.search(r"(src|href)=\"https?://", docs)
+
+
+def test_pages_load_no_script_or_style_from_elsewhere(client, alice):
+    client.force_login(alice)
+    for path in ["/", "/help/", "/help/connection/", "/soon/calls/", "/accounts/password/change/"]:
+        html = client.get(path).content.decode()
+        assert not re.search(r"(src|href)=\"(https?:)?//", html), path
+
+
+def test_signed_in_pages_carry_the_live_connection(client, alice):
+    client.force_login(alice)
+    html = client.get("/").content.decode()
+    assert 'data-live-url="/ws/"' in html and "js/shell.js" in html
+    assert 'id="live-status"' in html
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, company):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_unknown_sections_and_help_topics_are_404(client, alice):
+    client.force_login(alice)
+    assert client.get("/soon/../admin/").status_code == 404
+    assert client.get("/help/nope/").status_code == 404
+
+
+@override_settings(DEBUG=False)
+def test_a_missing_page_shows_our_404(client, alice):
+    client.force_login(alice)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and "Page not found" in response.content.decode()
