@@ -43,6 +43,17 @@ def our_market(company):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in this process even when REDIS_URL configures a broker."""
+    from uc_web.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def revalidated(monkeypatch):
     """User ids whose sockets were asked to re-check their session."""
     calls: list[int] = []
@@ -214,7 +225,7 @@ def test_a_market_alice_adds_belongs_to_northwind_whatever_she_posts(
 
 
 def test_adding_a_user_invites_them_into_alices_company(
-    admin_client_for, alice, other_company, django_capture_on_commit_callbacks
+    admin_client_for, alice, other_company, django_capture_on_commit_callbacks, eager_tasks
 ):
     client = admin_client_for(alice)
     admin_role = Group.objects.get(name=roles.COMPANY_ADMIN)
