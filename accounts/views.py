@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import selectors, services
+from accounts import phones, selectors, services
 from accounts.forms import (
     PHONE_FIELDS,
     CompanyForm,
@@ -81,7 +81,10 @@ def _profile_forms(request: HttpRequest, profile: Profile, bound: str | None) ->
             initial={
                 "first_name": user.first_name,
                 "last_name": user.last_name,
-                **{f: getattr(profile, f) for f in ("job_title", "department", *PHONE_FIELDS)},
+                "job_title": profile.job_title,
+                "department": profile.department,
+                # Shown for reading ("+44 20 7946 0018"); saved again as E.164.
+                **{f: phones.display(getattr(profile, f)) for f in PHONE_FIELDS},
             },
         ),
         "photo": PhotoForm(**data("photo"), prefix="photo"),
@@ -220,7 +223,10 @@ def company(request: HttpRequest) -> HttpResponse:
         "details": CompanyForm(
             **data("details"),
             prefix="company",
-            initial={f: getattr(company, f) for f in CompanyForm.base_fields},
+            initial={
+                **{f: getattr(company, f) for f in CompanyForm.base_fields},
+                "phone": phones.display(company.phone),
+            },
         ),
         "logo": LogoForm(**data("logo"), prefix="logo"),
         "regions": RegionsForm(

@@ -338,3 +338,21 @@ def test_each_bad_logo_is_a_form_error_and_nothing_is_stored(kind, client, alice
     assert stored_files(media_root) == []
     alice.company.refresh_from_db()
     assert alice.company.logo_small == ""
+
+
+def test_stored_numbers_are_shown_for_reading_and_saved_unchanged(client, bob):
+    bob.profile.phone_work = "+442079460018"
+    bob.profile.save()
+    client.force_login(bob)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert 'value="+44 20 7946 0018"' in page
+    response = client.post(
+        reverse("accounts:profile"),
+        {
+            "section": "details",
+            "details-first_name": "Bob",
+            "details-phone_work": "+44 20 7946 0018",
+        },
+    )
+    assert response.status_code == 302
+    assert Profile.objects.get(user=bob).phone_work == "+442079460018"
