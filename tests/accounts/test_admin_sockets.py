@@ -39,3 +39,12 @@ async def test_setting_bobs_password_in_admin_closes_his_sockets(alice, bob, con
     data = {"password1": new_password, "password2": new_password, "usable_password": "true"}
     assert await sync_to_async(_admin_post)(alice, url, data) == 302
     assert await closed_with(comm) == 4401
+
+
+async def test_charlie_cannot_deactivate_bob_and_bobs_socket_stays_open(charlie, bob, connect):
+    comm = await connect(bob)
+    data = await sync_to_async(user_change_data)(bob, is_active="")
+    url = reverse("admin:accounts_user_change", args=[bob.pk])
+    assert await sync_to_async(_admin_post)(charlie, url, data) == 404
+    await comm.send_json_to({"type": "ping"})
+    assert (await comm.receive_json_from(timeout=5))["type"] == "pong"

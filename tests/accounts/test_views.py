@@ -356,3 +356,22 @@ def test_stored_numbers_are_shown_for_reading_and_saved_unchanged(client, bob):
     )
     assert response.status_code == 302
     assert Profile.objects.get(user=bob).phone_work == "+442079460018"
+
+
+def test_the_profile_page_takes_a_fixed_number_of_queries(
+    client, bob, django_assert_max_num_queries
+):
+    client.force_login(bob)
+    client.get(reverse("accounts:profile"))
+    with django_assert_max_num_queries(7):
+        assert client.get(reverse("accounts:profile")).status_code == 200
+
+
+def test_the_company_page_takes_a_fixed_number_of_queries(
+    client, alice, django_assert_max_num_queries
+):
+    for n in range(5):
+        Region.objects.create(kind="market", company=alice.company, name=f"Market {n}")
+    client.force_login(alice)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("accounts:company")).status_code == 200
