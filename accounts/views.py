@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -10,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -127,7 +130,35 @@ SAVED_MESSAGES = {
 }
 
 
+def _limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Cap file uploads at the image limit while the body is read, then check CSRF.
+
+    The upload handlers must be in place before anything reads request.POST, which the
+    CSRF middleware would do; so CSRF is checked here instead, right after.
+    """
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    @csrf_exempt
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.upload_handlers.insert(0, media.UploadSizeLimitHandler(request))
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
+    """form.is_valid(), saying "too large" for a file the upload limit skipped."""
+    valid = form.is_valid()
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField) and media.too_large(request, form.add_prefix(name)):
+            form.errors[name] = form.error_class([media.too_large_message()])
+            valid = False
+    return valid
+
+
 @login_required
+@_limit_uploads
 def profile(request: HttpRequest) -> HttpResponse:
     """The personal profile: details, photo, preferences, options and regions."""
     services.profile_ensure(user=request.user)
@@ -138,7 +169,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     forms_ = _profile_forms(request, profile, section)
     if section is not None:
         form = forms_[section]
-        if form.is_valid():
+        if _is_valid(request, form):
             try:
                 _save_profile_section(request, section, form)
             except ApplicationError as error:
@@ -207,6 +238,7 @@ COMPANY_SECTIONS = ("details", "logo", "regions", "market")
 
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
+@_limit_uploads
 def company(request: HttpRequest) -> HttpResponse:
     """The company profile, for its admins: details, logo, regions, markets and defaults."""
     company = selectors.company_get(user=request.user)
@@ -239,7 +271,7 @@ def company(request: HttpRequest) -> HttpResponse:
     }
     if section is not None:
         form = forms_[section]
-        if form.is_valid():
+        if _is_valid(request, form):
             try:
                 if section == "details":
                     services.company_update(

@@ -375,3 +375,28 @@ def test_the_company_page_takes_a_fixed_number_of_queries(
     client.force_login(alice)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("accounts:company")).status_code == 200
+
+
+def test_an_oversized_upload_is_cut_off_while_it_is_received(client, bob, monkeypatch):
+    from uc_web.lib import media
+
+    def never(*args, **kwargs):
+        raise AssertionError("the pipeline should not see an oversized upload")
+
+    monkeypatch.setattr(media, "image_store", never)
+    client.force_login(bob)
+    response = post_photo(client, images.noise_png(6 * 1024 * 1024), "big.png")
+    assert response.status_code == 400
+    assert response.context["forms"]["photo"].errors["photo"] == [
+        "The file is too large: the limit is 5 MB."
+    ]
+
+
+@pytest.mark.parametrize("url_name", ["accounts:profile", "accounts:company"])
+def test_upload_pages_still_check_csrf(alice, url_name):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse(url_name), {"section": "details"})
+    assert response.status_code == 403

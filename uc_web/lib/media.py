@@ -19,6 +19,8 @@ from typing import IO, Literal
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -68,15 +70,53 @@ class StoredImage:
         return [self.large, self.small]
 
 
+class UploadSizeLimitHandler(FileUploadHandler):
+    """Stop receiving a file once it passes MAX_UPLOAD_BYTES, instead of spooling it to disk.
+
+    Install it before the request body is read (see accounts.views). A skipped file is
+    missing from request.FILES; `too_large(request, field)` tells the view why.
+    """
+
+    def __init__(self, request: HttpRequest | None = None):
+        super().__init__(request)
+        self.received = 0
+
+    def new_file(self, *args: object, **kwargs: object) -> None:
+        super().new_file(*args, **kwargs)  # type: ignore[arg-type]
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > MAX_UPLOAD_BYTES:
+            if self.request is not None:
+                skipped = getattr(self.request, "uploads_too_large", set())
+                skipped.add(self.field_name)
+                self.request.uploads_too_large = skipped  # type: ignore[attr-defined]
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler (memory or temporary file) builds the file
+
+
+def too_large(request: HttpRequest, field_name: str) -> bool:
+    """Whether UploadSizeLimitHandler skipped this field's file for its size."""
+    return field_name in getattr(request, "uploads_too_large", ())
+
+
+def too_large_message() -> str:
+    return _("The file is too large: the limit is 5 MB.")
+
+
 def _read_capped(upload: IO[bytes]) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
-        raise ImageRejected(_("The file is too large: the limit is 5 MB."))
+        raise ImageRejected(too_large_message())
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageRejected(_("The file is too large: the limit is 5 MB."))
+        raise ImageRejected(too_large_message())
     if not data:
         raise ImageRejected(_("The file is empty."))
     return data
