@@ -68,6 +68,7 @@ def country_choices(blank_label: str) -> list[tuple[str, str]]:
 
 
 IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+PHONE_FIELDS = ("phone_mobile", "phone_work", "phone_home")
 
 
 class DetailsForm(forms.Form):
@@ -105,9 +106,6 @@ class DetailsForm(forms.Form):
 
     def clean_phone_home(self) -> str:
         return self._clean_phone("phone_home")
-
-
-PHONE_FIELDS = ("phone_mobile", "phone_work", "phone_home")
 
 
 class PhotoForm(forms.Form):
