@@ -183,7 +183,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"profile": profile, "forms": forms_, "failed": section},
+        {"profile": profile, "forms": forms_},
         status=status,
     )
 
@@ -301,7 +301,6 @@ def company(request: HttpRequest) -> HttpResponse:
             "company": company,
             "forms": forms_,
             "markets": selectors.market_list(user=request.user),
-            "failed": section,
         },
         status=400 if section is not None else 200,
     )
