@@ -7,6 +7,7 @@ from uc_web.lib.exceptions import ApplicationError
 
 
 async def on_connect(consumer: Any) -> None:
+    """Also run again when Redis lost its state (see ConnectionConsumer.heartbeat)."""
     if consumer.company_id is not None:
         await consumer.join(presence.company_presence_group(consumer.company_id))
     await presence.presence_connect(
@@ -15,9 +16,7 @@ async def on_connect(consumer: Any) -> None:
 
 
 async def on_heartbeat(consumer: Any) -> None:
-    await presence.presence_heartbeat(
-        user_id=consumer.user_id, company_id=consumer.company_id, conn=consumer.channel_name
-    )
+    await presence.presence_heartbeat(user_id=consumer.user_id, conn=consumer.channel_name)
 
 
 async def on_disconnect(consumer: Any) -> None:

@@ -344,10 +344,9 @@ async def presence_connect(*, user_id: int, company_id: int | None, conn: str) -
     await publish(user_id=user_id, company_id=company_id)
 
 
-async def presence_heartbeat(*, user_id: int, company_id: int | None, conn: str) -> None:
-    """Keep the tab's connection alive; republish in case the store lost its state."""
+async def presence_heartbeat(*, user_id: int, conn: str) -> None:
+    """Keep the tab's connection alive (one round trip: heartbeats are the common case)."""
     await get_store().touch(user_id, conn, active=None, now=clock())
-    await publish(user_id=user_id, company_id=company_id)
 
 
 async def presence_activity(

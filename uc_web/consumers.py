@@ -96,18 +96,20 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
                 logger.exception("%s.%s failed for user %s", module, name, self.user_id)
 
     async def heartbeat(self) -> None:
-        """Every ping: repair shared state if Redis lost it, and keep features alive."""
+        """Every ping: keep features alive, or re-register everything if Redis lost it."""
         try:
             epoch = await realtime.aepoch()
-            if epoch != self.epoch:
-                self.epoch = epoch
-                for group in self.joined:
-                    await self.channel_layer.group_add(group, self.channel_name)
-                await self.send_json({"type": "shared_state.reset"})
         except Exception:
             logger.warning("heartbeat: shared state unreachable for user %s", self.user_id)
             return
-        await self.run_hooks("on_heartbeat")
+        if epoch == self.epoch:
+            await self.run_hooks("on_heartbeat")
+            return
+        self.epoch = epoch
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.run_hooks("on_connect")
+        await self.send_json({"type": "shared_state.reset"})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:

@@ -121,7 +121,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py's pool refuses (rather than waits) past its limit:
+                        # leave room for a burst of sockets connecting at once.
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                        # channels-redis waits up to 5 s in BZPOPMIN; redis-py 6+ times
+                        # reads out after 5 s by default, which would kill a socket.
+                        "socket_timeout": 30,
+                    }
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="uc_web"),
                 "capacity": 1500,
                 "expiry": 30,

@@ -183,3 +183,12 @@ async def test_a_socket_rechecks_its_session_on_heartbeat_even_if_the_event_was_
     await comm.send_json_to({"type": "ping"})
     assert await next_of(comm, "pong")
     assert await closed_with(comm, timeout=5) == 4401
+
+
+async def test_an_idle_socket_outlives_the_channel_layers_blocking_read(alice, connect):
+    # channels-redis blocks 5 s in BZPOPMIN; redis-py 6+ used to time such reads out at
+    # 5 s and kill the socket with 1011 (settings give the layer a longer socket timeout).
+    comm = await connect(alice)
+    await asyncio.sleep(6.5)
+    await comm.send_json_to({"type": "ping"})
+    assert await next_of(comm, "pong")

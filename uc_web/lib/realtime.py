@@ -79,7 +79,11 @@ def redis_for_loop(url: str) -> Any:
 
     clients = _loop_clients.setdefault(asyncio.get_running_loop(), {})
     if url not in clients:
-        clients[url] = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        # Many sockets share one pool; when all connections are busy, wait for one.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, socket_timeout=5, max_connections=64, timeout=10
+        )
+        clients[url] = aioredis.Redis(connection_pool=pool)
     return clients[url]
 
 
@@ -93,5 +97,8 @@ async def aepoch() -> str:
         return "in-process"
     client = redis_for_loop(settings.REDIS_URL)
     key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:epoch"
-    await client.set(key, uuid.uuid4().hex, nx=True)
-    return await client.get(key) or ""
+    epoch = await client.get(key)
+    if epoch is None:  # first use, or Redis restarted empty
+        await client.set(key, uuid.uuid4().hex, nx=True)
+        epoch = await client.get(key)
+    return epoch or ""
