@@ -8,7 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import roles
+        from accounts import regions, roles
 
         # Like Django's own permissions: (re)created after migrate and after flush.
         post_migrate.connect(roles.ensure_roles, sender=self)
+        post_migrate.connect(regions.ensure_countries, sender=self)

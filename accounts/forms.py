@@ -1,8 +1,13 @@
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from accounts.models import User
+from accounts import phones
+from accounts.models import Company, Profile, Region, User, time_zone_names
 
 
 class SetupForm(forms.Form):
@@ -46,3 +51,166 @@ class SetupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+def _model_field(model: type, name: str, **kwargs: Any) -> forms.Field:
+    """The form field a model field would get: same label, help text and validators."""
+    return model._meta.get_field(name).formfield(**kwargs)
+
+
+def time_zone_choices(blank_label: str | None = None) -> list[tuple[str, str]]:
+    choices = [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+    return ([("", blank_label)] if blank_label else []) + choices
+
+
+def country_choices(blank_label: str) -> list[tuple[str, str]]:
+    return [("", blank_label), *((code, name) for code, name in countries)]
+
+
+IMAGE_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
+PHONE_FIELDS = ("phone_mobile", "phone_work", "phone_home")
+
+
+class DetailsForm(forms.Form):
+    """Name, job and phone numbers; numbers are read with the user's dialling country."""
+
+    first_name = _model_field(User, "first_name")
+    last_name = _model_field(User, "last_name")
+    job_title = _model_field(Profile, "job_title")
+    department = _model_field(Profile, "department")
+    phone_mobile = _model_field(Profile, "phone_mobile", max_length=40)
+    phone_work = _model_field(Profile, "phone_work", max_length=40)
+    phone_home = _model_field(Profile, "phone_home", max_length=40)
+
+    def __init__(self, *args: Any, dialling_country: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.dialling_country = dialling_country
+        hint = (
+            _("Numbers without + are read as numbers of %(country)s.")
+            % {"country": countries.name(dialling_country)}
+            if dialling_country
+            else _("Start with + and the country code, e.g. +44 20 7946 0018.")
+        )
+        for name in PHONE_FIELDS:
+            self.fields[name].help_text = hint
+            self.fields[name].widget.attrs.update({"type": "tel", "autocomplete": "tel"})
+
+    def _clean_phone(self, name: str) -> str:
+        return phones.to_e164(self.cleaned_data.get(name, ""), country=self.dialling_country)
+
+    def clean_phone_mobile(self) -> str:
+        return self._clean_phone("phone_mobile")
+
+    def clean_phone_work(self) -> str:
+        return self._clean_phone("phone_work")
+
+    def clean_phone_home(self) -> str:
+        return self._clean_phone("phone_home")
+
+
+class PhotoForm(forms.Form):
+    """A photo; the image pipeline (uc_web.lib.media) decides whether it is acceptable."""
+
+    photo = forms.FileField(
+        label=_("New photo"),
+        help_text=_("JPEG, PNG, WebP or GIF, at most 5 MB. It is cropped to a square."),
+        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+
+
+class PreferencesForm(forms.Form):
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    language = forms.ChoiceField(label=_("Language"))
+    date_format = _model_field(Profile, "date_format")
+    dialling_country = forms.ChoiceField(
+        label=_("Default dialling country"),
+        help_text=_("Phone numbers you type without + and a country code belong to this country."),
+    )
+    ring_timeout_seconds = _model_field(Profile, "ring_timeout_seconds", min_value=5, max_value=120)
+    sounds_enabled = _model_field(Profile, "sounds_enabled")
+    desktop_notifications = _model_field(Profile, "desktop_notifications")
+    away_after_minutes = _model_field(Profile, "away_after_minutes", min_value=1, max_value=240)
+
+    def __init__(self, *args: Any, company: Company | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        zone = company.default_time_zone if company else settings.TIME_ZONE
+        self.fields["time_zone"].choices = time_zone_choices(
+            _("Company default (%(zone)s)") % {"zone": zone}
+        )
+        self.fields["time_zone"].required = False
+        self.fields["language"].choices = [("", _("Browser default")), *settings.LANGUAGES]
+        self.fields["language"].required = False
+        self.fields["dialling_country"].choices = country_choices(_("None: always type +"))
+        self.fields["dialling_country"].required = False
+        self.fields["desktop_notifications"].help_text = _(
+            "Your browser asks once whether UC Web may show notifications."
+        )
+
+
+class OptionsForm(forms.Form):
+    presence_visibility = _model_field(Profile, "presence_visibility", widget=forms.RadioSelect)
+    contact_requests_from = _model_field(Profile, "contact_requests_from", widget=forms.RadioSelect)
+    directory_visible_outside = _model_field(Profile, "directory_visible_outside")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Model choices include a blank entry for a form field; these have a default.
+        for name in ("presence_visibility", "contact_requests_from"):
+            field = self.fields[name]
+            field.choices = [c for c in field.choices if c[0]]
+
+
+class RegionsForm(forms.Form):
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Regions and markets"),
+        queryset=Region.objects.none(),
+        required=False,
+        help_text=_("Hold Ctrl (or ⌘) to choose several. Announcements reach these markets."),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+    )
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["regions"].queryset = regions
+
+
+class CompanyForm(forms.Form):
+    name = _model_field(Company, "name")
+    address = _model_field(Company, "address", widget=forms.Textarea(attrs={"rows": 3}))
+    website = _model_field(Company, "website", assume_scheme="https")
+    phone = _model_field(Company, "phone", max_length=40)
+    default_time_zone = forms.ChoiceField(
+        label=_("Default time zone"), help_text=_("New members start with this time zone.")
+    )
+    default_dialling_country = forms.ChoiceField(
+        label=_("Default dialling country"),
+        required=False,
+        help_text=_("New members start with this dialling country."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["default_time_zone"].choices = time_zone_choices()
+        self.fields["default_dialling_country"].choices = country_choices(_("None"))
+        self.fields["phone"].widget.attrs.update({"type": "tel"})
+        self.fields["phone"].help_text = _(
+            "Without + it is read with the default dialling country."
+        )
+
+    def clean_phone(self) -> str:
+        country = self.data.get(self.add_prefix("default_dialling_country"), "")
+        return phones.to_e164(self.cleaned_data.get("phone", ""), country=str(country))
+
+
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        label=_("New logo"),
+        help_text=_("JPEG, PNG, WebP or GIF, at most 5 MB. SVG is not accepted."),
+        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+    )
+
+
+class MarketForm(forms.Form):
+    name = forms.CharField(
+        label=_("Market name"), max_length=100, help_text=_('For example "EMEA" or "UK retail".')
+    )

@@ -1,8 +1,11 @@
+import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from accounts import selectors
 
@@ -25,4 +28,26 @@ class FirstRunMiddleware:
             and not selectors.company_exists()
         ):
             return redirect(reverse("accounts:setup"))
+        return self.get_response(request)
+
+
+class UserPreferencesMiddleware:
+    """Render each page in the signed-in user's time zone and language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.time_zone_name))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+            language = getattr(getattr(user, "profile", None), "language", "")
+            if language and language in dict(settings.LANGUAGES):
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        else:
+            timezone.deactivate()
         return self.get_response(request)

@@ -1,10 +1,41 @@
+import zoneinfo
+from functools import cache
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone this system knows."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zone_names():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def _image_url(url_name: str, kwargs: dict[str, Any], stored_name: str) -> str:
+    # The random file name changes with each upload, so it versions the cached URL.
+    version = stored_name.rsplit("/", 1)[-1].split("-", 1)[0][:12]
+    return f"{reverse(url_name, kwargs=kwargs)}?v={version}"
+
+
+def validate_country(value: str) -> None:
+    if value and value not in countries:
+        raise ValidationError(
+            _("%(value)s is not an ISO 3166 country code."), params={"value": value}
+        )
 
 
 class Company(models.Model):
@@ -12,12 +43,38 @@ class Company(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    address = models.TextField(_("address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, help_text=_("E.164"))
+    # Names in the default storage, written only by uc_web.lib.media (see services).
+    logo_large = models.CharField(_("logo (large)"), max_length=200, blank=True, editable=False)
+    logo_small = models.CharField(_("logo (small)"), max_length=200, blank=True, editable=False)
+    regions = models.ManyToManyField(
+        "Region",
+        verbose_name=_("regions and markets"),
+        blank=True,
+        related_name="serving_companies",
+    )
+    default_time_zone = models.CharField(
+        _("default time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("New members start with this time zone."),
+    )
+    default_dialling_country = models.CharField(
+        _("default dialling country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text=_("Phone numbers without a country code are read as numbers of this country."),
+    )
 
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         ordering = ["name"]
-        # Roles (see accounts/migrations/0002_roles.py) are built from these.
+        # Roles (accounts/roles.py) are built from these.
         permissions = [
             ("manage_company", _("Can manage the company profile and its users")),
             ("use_crm", _("Can keep CRM records")),
@@ -27,6 +84,22 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def logo_url_small(self) -> str:
+        if not self.logo_small:
+            return ""
+        return _image_url(
+            "accounts:company-logo", {"pk": self.pk, "size": "small"}, self.logo_small
+        )
+
+    @property
+    def logo_url_large(self) -> str:
+        if not self.logo_large:
+            return ""
+        return _image_url(
+            "accounts:company-logo", {"pk": self.pk, "size": "large"}, self.logo_large
+        )
 
 
 class UserManager(BaseUserManager["User"]):
@@ -76,6 +149,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Unselect this instead of deleting accounts: history is kept."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    invited_at = models.DateTimeField(
+        _("invited"),
+        null=True,
+        blank=True,
+        help_text=_("When the invitation e-mail was sent; invited until the first sign-in."),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -112,3 +191,184 @@ class User(AbstractBaseUser, PermissionsMixin):
     def initials(self) -> str:
         parts = [p for p in (self.first_name, self.last_name) if p]
         return "".join(p[0] for p in parts).upper() or self.email[:1].upper()
+
+    @property
+    def is_invited(self) -> bool:
+        """Invited by an admin and never signed in yet."""
+        return self.invited_at is not None and self.last_login is None
+
+    @property
+    def _profile_or_none(self) -> "Profile | None":
+        # A reverse one-to-one that does not exist raises a subclass of AttributeError.
+        return getattr(self, "profile", None)
+
+    @property
+    def photo_url_small(self) -> str:
+        """URL of the 64 px photo (served after a permission check), or "" for initials."""
+        profile = self._profile_or_none
+        if profile is None or not profile.avatar_small:
+            return ""
+        return _image_url("accounts:photo", {"pk": self.pk, "size": "small"}, profile.avatar_small)
+
+    @property
+    def photo_url_large(self) -> str:
+        """URL of the 256 px photo, or ""."""
+        profile = self._profile_or_none
+        if profile is None or not profile.avatar_large:
+            return ""
+        return _image_url("accounts:photo", {"pk": self.pk, "size": "large"}, profile.avatar_large)
+
+    @property
+    def default_dialling_country(self) -> str:
+        """ISO 3166 alpha-2 code used to read phone numbers typed without a country code."""
+        profile = self._profile_or_none
+        if profile is not None and profile.dialling_country:
+            return profile.dialling_country
+        if self.company is not None:
+            return self.company.default_dialling_country
+        return ""
+
+    @property
+    def time_zone_name(self) -> str:
+        """The IANA time zone this user's pages are rendered in."""
+        profile = self._profile_or_none
+        if profile is not None and profile.time_zone:
+            return profile.time_zone
+        if self.company is not None and self.company.default_time_zone:
+            return self.company.default_time_zone
+        return settings.TIME_ZONE
+
+
+class Region(models.Model):
+    """A market users belong to: an ISO 3166 country, or a named market of one company."""
+
+    class Kind(models.TextChoices):
+        COUNTRY = "country", _("Country")
+        MARKET = "market", _("Market")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    code = models.CharField(
+        _("country code"), max_length=2, blank=True, validators=[validate_country]
+    )
+    name = models.CharField(_("name"), max_length=100)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.CASCADE,
+        related_name="markets",
+        null=True,
+        blank=True,
+        help_text=_("Only for markets: the company that defined it."),
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["-kind", "name"]  # a company's own markets before the countries
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=models.Q(kind="country"),
+                name="region_country_code_unique",
+            ),
+            models.UniqueConstraint(
+                "company",
+                Lower("name"),
+                condition=models.Q(kind="market"),
+                name="region_market_name_ci_unique",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="country", company__isnull=True) & ~models.Q(code=""))
+                | models.Q(kind="market", company__isnull=False, code=""),
+                name="region_country_or_company_market",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """What a user sets about themselves: details, photo, preferences, options, regions."""
+
+    class DateFormat(models.TextChoices):
+        LONG = "long", _("27 November 2026, 14:05")
+        ISO = "iso", _("2026-11-27 14:05")
+        DMY = "dmy", _("27/11/2026 14:05")
+        MDY = "mdy", _("11/27/2026 2:05 PM")
+
+    class PresenceVisibility(models.TextChoices):
+        COMPANY = "company", _("People in my company")
+        CONTACTS = "contacts", _("My accepted contacts only")
+        NOBODY = "nobody", _("Nobody")
+
+    class ContactRequestsFrom(models.TextChoices):
+        ANYONE = "anyone", _("Anyone")
+        COMPANY = "company", _("People in my company only")
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    # Details
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    phone_mobile = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    phone_work = models.CharField(_("work phone"), max_length=20, blank=True)
+    phone_home = models.CharField(_("home phone"), max_length=20, blank=True)
+    avatar_large = models.CharField(_("photo (large)"), max_length=200, blank=True, editable=False)
+    avatar_small = models.CharField(_("photo (small)"), max_length=200, blank=True, editable=False)
+    # Preferences
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    date_format = models.CharField(
+        _("date and time format"), max_length=10, choices=DateFormat.choices, default="long"
+    )
+    dialling_country = models.CharField(
+        _("default dialling country"), max_length=2, blank=True, validators=[validate_country]
+    )
+    ring_timeout_seconds = models.PositiveSmallIntegerField(
+        _("ring for (seconds)"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text=_("After this many seconds an unanswered call counts as missed."),
+    )
+    sounds_enabled = models.BooleanField(_("play sounds"), default=True)
+    desktop_notifications = models.BooleanField(_("desktop notifications"), default=False)
+    away_after_minutes = models.PositiveSmallIntegerField(
+        _("away after (minutes)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Minutes without activity before your status becomes Away."),
+    )
+    # Options
+    presence_visibility = models.CharField(
+        _("who may see my presence"),
+        max_length=10,
+        choices=PresenceVisibility.choices,
+        default="company",
+    )
+    contact_requests_from = models.CharField(
+        _("who may send me contact requests"),
+        max_length=10,
+        choices=ContactRequestsFrom.choices,
+        default="anyone",
+    )
+    directory_visible_outside = models.BooleanField(
+        _("findable by people outside my company"), default=False
+    )
+    regions = models.ManyToManyField(
+        Region, verbose_name=_("regions and markets"), blank=True, related_name="members"
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def has_photo(self) -> bool:
+        return bool(self.avatar_small)

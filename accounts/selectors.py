@@ -2,9 +2,10 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import Company, User
+from accounts.models import Company, Profile, Region, User
 
 
 def company_exists() -> bool:
@@ -33,6 +34,43 @@ def user_colleagues(*, user: User):
     return User.objects.filter(company_id=user.company_id, is_active=True)
 
 
+def profile_get(*, user: User) -> Profile:
+    """The acting user's own profile with its user, company and regions loaded."""
+    return (
+        Profile.objects.select_related("user__company").prefetch_related("regions").get(user=user)
+    )
+
+
+def region_list(*, user: User) -> QuerySet[Region]:
+    """Regions the user may choose: every country plus their own company's markets."""
+    if user.company_id is None:
+        return Region.objects.filter(kind=Region.Kind.COUNTRY)
+    return Region.objects.filter(
+        Q(kind=Region.Kind.COUNTRY) | Q(kind=Region.Kind.MARKET, company_id=user.company_id)
+    )
+
+
+def market_list(*, user: User) -> QuerySet[Region]:
+    """The named markets of the user's company."""
+    return Region.objects.filter(kind=Region.Kind.MARKET, company_id=user.company_id)
+
+
+def person_list(*, user: User) -> QuerySet[User]:
+    """Users whose photo and name the acting user may see: their company and themselves."""
+    if user.is_superuser:
+        return User.objects.all()
+    if user.company_id is None:
+        return User.objects.filter(pk=user.pk)
+    return User.objects.filter(company_id=user.company_id)
+
+
+def company_get(*, user: User) -> Company | None:
+    """The company the acting user belongs to."""
+    if user.company_id is None:
+        return None
+    return Company.objects.prefetch_related("regions").get(pk=user.company_id)
+
+
 def presence_watchable_users(*, user: User):
     """Users whose presence `user` may see: active colleagues (outside contacts come later)."""
-    return user_colleagues(user=user).exclude(pk=user.pk)
+    return user_colleagues(user=user).exclude(pk=user.pk).select_related("profile")

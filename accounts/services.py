@@ -1,10 +1,40 @@
+from collections.abc import Iterable
+from typing import IO, Any
+
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import roles
-from accounts.models import Company, User
-from uc_web.lib import realtime
-from uc_web.lib.exceptions import ApplicationError
+from accounts.models import Company, Profile, Region, User
+from uc_web.lib import media, realtime
+from uc_web.lib.exceptions import ApplicationError, PermissionDenied
+
+PROFILE_FIELDS = frozenset(
+    {
+        "job_title",
+        "department",
+        "phone_mobile",
+        "phone_work",
+        "phone_home",
+        "time_zone",
+        "language",
+        "date_format",
+        "dialling_country",
+        "ring_timeout_seconds",
+        "sounds_enabled",
+        "desktop_notifications",
+        "away_after_minutes",
+        "presence_visibility",
+        "contact_requests_from",
+        "directory_visible_outside",
+    }
+)
+USER_FIELDS = frozenset({"first_name", "last_name"})
+COMPANY_FIELDS = frozenset(
+    {"name", "address", "website", "phone", "default_time_zone", "default_dialling_country"}
+)
 
 
 @transaction.atomic
@@ -57,8 +87,180 @@ def user_create(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    profile_create(user=user)
     if roles_:
         user.groups.set(Group.objects.filter(name__in=roles_))
+    return user
+
+
+def profile_create(*, user: User) -> Profile:
+    """Give a new member their profile, starting from the company's defaults."""
+    company = user.company
+    profile = Profile(
+        user=user,
+        time_zone=company.default_time_zone if company else "",
+        dialling_country=company.default_dialling_country if company else "",
+    )
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+def profile_ensure(*, user: User) -> Profile:
+    """The user's profile, created with the company's defaults if they have none yet."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return profile_create(user=user)
+
+
+@transaction.atomic
+def profile_update(*, user: User, data: dict[str, Any]) -> Profile:
+    """Change the user's own details, preferences and options (validated values)."""
+    unknown = set(data) - PROFILE_FIELDS - USER_FIELDS
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)}
+        )
+    profile = profile_ensure(user=user)
+    user_changed = [f for f in USER_FIELDS & set(data) if getattr(user, f) != data[f]]
+    profile_changed = [f for f in PROFILE_FIELDS & set(data) if getattr(profile, f) != data[f]]
+    for field in user_changed:
+        setattr(user, field, data[field].strip())
+    for field in profile_changed:
+        setattr(profile, field, data[field])
+    if user_changed:
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=user_changed)
+    if profile_changed:
+        profile.full_clean()
+        profile.save(update_fields=profile_changed)
+    return profile
+
+
+def _check_regions(*, company: Company | None, regions: Iterable[Region]) -> list[Region]:
+    regions = list(regions)
+    for region in regions:
+        if region.kind == Region.Kind.MARKET and (
+            company is None or region.company_id != company.pk
+        ):
+            raise ApplicationError(_("Choose countries or your own company's markets."))
+    return regions
+
+
+def profile_regions_set(*, user: User, regions: Iterable[Region]) -> Profile:
+    """Set the markets the user belongs to: countries or markets of their own company."""
+    profile = profile_ensure(user=user)
+    profile.regions.set(_check_regions(company=user.company, regions=regions))
+    return profile
+
+
+@transaction.atomic
+def profile_photo_set(*, user: User, upload: IO[bytes]) -> Profile:
+    """Store a new photo through the image pipeline; the old files go once committed."""
+    profile = profile_ensure(user=user)
+    stored = media.image_store(upload, folder="avatars", fit="crop")
+    old = [profile.avatar_large, profile.avatar_small]
+    profile.avatar_large, profile.avatar_small = stored.large, stored.small
+    profile.save(update_fields=["avatar_large", "avatar_small"])
+    transaction.on_commit(lambda: media.image_delete(old))
+    return profile
+
+
+@transaction.atomic
+def profile_photo_remove(*, user: User) -> Profile:
+    """Remove the user's photo; initials are shown instead."""
+    profile = profile_ensure(user=user)
+    old = [profile.avatar_large, profile.avatar_small]
+    profile.avatar_large = profile.avatar_small = ""
+    profile.save(update_fields=["avatar_large", "avatar_small"])
+    transaction.on_commit(lambda: media.image_delete(old))
+    return profile
+
+
+def _check_company_admin(*, company: Company, by: User) -> None:
+    if not by.is_superuser and (
+        by.company_id != company.pk or not by.has_perm("accounts.manage_company")
+    ):
+        raise PermissionDenied(_("Only this company's admins may change it."))
+
+
+@transaction.atomic
+def company_update(*, company: Company, by: User, data: dict[str, Any]) -> Company:
+    """Change the company profile (company admins of that company only)."""
+    _check_company_admin(company=company, by=by)
+    unknown = set(data) - COMPANY_FIELDS
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)}
+        )
+    changed = [f for f in data if getattr(company, f) != data[f]]
+    for field in changed:
+        setattr(company, field, data[field])
+    if changed:
+        company.full_clean()
+        company.save(update_fields=changed)
+    return company
+
+
+def company_regions_set(*, company: Company, by: User, regions: Iterable[Region]) -> Company:
+    """Set the countries and markets the company serves."""
+    _check_company_admin(company=company, by=by)
+    company.regions.set(_check_regions(company=company, regions=regions))
+    return company
+
+
+@transaction.atomic
+def company_logo_set(*, company: Company, by: User, upload: IO[bytes]) -> Company:
+    """Store a new logo through the image pipeline (not cropped); old files go on commit."""
+    _check_company_admin(company=company, by=by)
+    stored = media.image_store(upload, folder="logos", fit="contain")
+    old = [company.logo_large, company.logo_small]
+    company.logo_large, company.logo_small = stored.large, stored.small
+    company.save(update_fields=["logo_large", "logo_small"])
+    transaction.on_commit(lambda: media.image_delete(old))
+    return company
+
+
+@transaction.atomic
+def company_logo_remove(*, company: Company, by: User) -> Company:
+    """Remove the company logo."""
+    _check_company_admin(company=company, by=by)
+    old = [company.logo_large, company.logo_small]
+    company.logo_large = company.logo_small = ""
+    company.save(update_fields=["logo_large", "logo_small"])
+    transaction.on_commit(lambda: media.image_delete(old))
+    return company
+
+
+def market_create(*, company: Company, by: User, name: str) -> Region:
+    """Define a named market (such as "UK retail") for the company."""
+    _check_company_admin(company=company, by=by)
+    name = name.strip()
+    if Region.objects.filter(kind=Region.Kind.MARKET, company=company, name__iexact=name).exists():
+        raise ApplicationError(_("Your company already has a market with this name."))
+    region = Region(kind=Region.Kind.MARKET, company=company, name=name)
+    region.full_clean()
+    region.save()
+    return region
+
+
+def market_delete(*, region: Region, by: User) -> None:
+    """Delete one of the company's named markets; members and the company lose it."""
+    if region.kind != Region.Kind.MARKET or region.company is None:
+        raise ApplicationError(_("Only a company's own markets can be deleted."))
+    _check_company_admin(company=region.company, by=by)
+    region.delete()
+
+
+def user_invitation_send(*, user: User, base_url: str) -> User:
+    """Mark the user invited and e-mail them a link to choose their password (on commit)."""
+    from accounts import tasks
+
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    user_id = user.pk
+    transaction.on_commit(lambda: tasks.user_invitation_mail.delay(user_id, base_url))
     return user
 
 
@@ -75,6 +277,17 @@ def user_deactivate(*, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_sessions_revalidate(user=user)
+    return user
+
+
+def user_roles_set(*, user: User, roles_: Iterable[Group]) -> User:
+    """Set a user's role groups; only company admins use the admin site (is_staff)."""
+    groups = list(roles_)
+    user.groups.set(groups)
+    is_admin = any(g.name == roles.COMPANY_ADMIN for g in groups)
+    if not user.is_superuser and user.is_staff != is_admin:
+        user.is_staff = is_admin
+        user.save(update_fields=["is_staff"])
     return user
 
 

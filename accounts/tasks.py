@@ -14,6 +14,40 @@ def sessions_clear_expired() -> int:
 
 
 @shared_task
+def user_invitation_mail(user_id: int, base_url: str) -> None:
+    """E-mail an invited user the link that lets them choose a password."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from accounts.models import User
+
+    user = User.objects.select_related("company").filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "company": user.company,
+        "link": base_url.rstrip("/") + path,
+        "login_link": base_url.rstrip("/") + reverse("account_login"),
+        "days": max(1, settings.INVITATION_TIMEOUT // 86400),
+    }
+    subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+    body = render_to_string("accounts/email/invitation_message.txt", context)
+    send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email])
+
+
+@shared_task
 def presence_sweep() -> int:
     """Mark offline the connections whose heartbeat stopped (every 15 s from beat)."""
     return async_to_sync(presence.presence_sweep)()

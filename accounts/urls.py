@@ -7,4 +7,11 @@ app_name = "accounts"
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
     path("monitor/", views.monitor, name="monitor"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/photo/remove/", views.profile_photo_remove, name="photo-remove"),
+    path("people/<int:pk>/photo-<slug:size>.webp", views.photo, name="photo"),
+    path("company/", views.company, name="company"),
+    path("company/logo/remove/", views.company_logo_remove, name="company-logo-remove"),
+    path("company/<int:pk>/logo-<slug:size>.webp", views.company_logo, name="company-logo"),
+    path("company/markets/<int:pk>/delete/", views.market_delete, name="market-delete"),
 ]

@@ -1,11 +1,36 @@
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.debug import sensitive_post_parameters
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-from accounts import selectors, services
-from accounts.forms import SetupForm
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import phones, selectors, services
+from accounts.forms import (
+    PHONE_FIELDS,
+    CompanyForm,
+    DetailsForm,
+    LogoForm,
+    MarketForm,
+    OptionsForm,
+    PhotoForm,
+    PreferencesForm,
+    RegionsForm,
+    SetupForm,
+)
+from accounts.models import Company, Profile
+from uc_web.lib import media
 from uc_web.lib.exceptions import ApplicationError
 
 
@@ -28,7 +53,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ModelBackend")
             return redirect("home")
     return render(request, "accounts/setup.html", {"form": form})
 
@@ -37,3 +62,267 @@ def setup(request: HttpRequest) -> HttpResponse:
 def monitor(request: HttpRequest) -> HttpResponse:
     """The Online Monitor as a page (narrow screens; the sidebar on wide ones)."""
     return render(request, "accounts/monitor.html")
+
+
+PROFILE_SECTIONS = ("details", "photo", "preferences", "options", "regions")
+
+
+def _profile_forms(request: HttpRequest, profile: Profile, bound: str | None) -> dict[str, Any]:
+    """The profile page's forms; only the submitted section is bound to the POST data."""
+    user = request.user
+
+    def data(section: str) -> dict[str, Any]:
+        if section != bound:
+            return {}
+        return {"data": request.POST, "files": request.FILES}
+
+    return {
+        "details": DetailsForm(
+            **data("details"),
+            prefix="details",
+            dialling_country=user.default_dialling_country,
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "job_title": profile.job_title,
+                "department": profile.department,
+                # Shown for reading ("+44 20 7946 0018"); saved again as E.164.
+                **{f: phones.display(getattr(profile, f)) for f in PHONE_FIELDS},
+            },
+        ),
+        "photo": PhotoForm(**data("photo"), prefix="photo"),
+        "preferences": PreferencesForm(
+            **data("preferences"),
+            prefix="preferences",
+            company=user.company,
+            initial={f: getattr(profile, f) for f in PreferencesForm.base_fields},
+        ),
+        "options": OptionsForm(
+            **data("options"),
+            prefix="options",
+            initial={f: getattr(profile, f) for f in OptionsForm.base_fields},
+        ),
+        "regions": RegionsForm(
+            **data("regions"),
+            prefix="regions",
+            regions=selectors.region_list(user=user),
+            initial={"regions": list(profile.regions.all())},
+        ),
+    }
+
+
+def _save_profile_section(request: HttpRequest, section: str, form: forms.Form) -> None:
+    user = request.user
+    if section == "photo":
+        services.profile_photo_set(user=user, upload=form.cleaned_data["photo"])
+    elif section == "regions":
+        services.profile_regions_set(user=user, regions=form.cleaned_data["regions"])
+    else:
+        services.profile_update(user=user, data=form.cleaned_data)
+
+
+SAVED_MESSAGES = {
+    "details": _("Your details are saved."),
+    "photo": _("Your new photo is saved."),
+    "preferences": _("Your preferences are saved."),
+    "options": _("Your options are saved."),
+    "regions": _("Your regions are saved."),
+}
+
+
+def _limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Cap file uploads at the image limit while the body is read, then check CSRF.
+
+    The upload handlers must be in place before anything reads request.POST, which the
+    CSRF middleware would do; so CSRF is checked here instead, right after.
+    """
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    @csrf_exempt
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.upload_handlers.insert(0, media.UploadSizeLimitHandler(request))
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
+    """form.is_valid(), saying "too large" for a file the upload limit skipped."""
+    valid = form.is_valid()
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField) and media.too_large(request, form.add_prefix(name)):
+            form.errors[name] = form.error_class([media.too_large_message()])
+            valid = False
+    return valid
+
+
+@login_required
+@_limit_uploads
+def profile(request: HttpRequest) -> HttpResponse:
+    """The personal profile: details, photo, preferences, options and regions."""
+    services.profile_ensure(user=request.user)
+    profile = selectors.profile_get(user=request.user)
+    section = request.POST.get("section") if request.method == "POST" else None
+    if section is not None and section not in PROFILE_SECTIONS:
+        return HttpResponseBadRequest()
+    forms_ = _profile_forms(request, profile, section)
+    if section is not None:
+        form = forms_[section]
+        if _is_valid(request, form):
+            try:
+                _save_profile_section(request, section, form)
+            except ApplicationError as error:
+                form.add_error("photo" if section == "photo" else None, error.message)
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(request, SAVED_MESSAGES[section])
+                return redirect(reverse("accounts:profile") + f"#{section}")
+    status = 400 if section is not None else 200
+    return render(
+        request,
+        "accounts/profile.html",
+        {"profile": profile, "forms": forms_},
+        status=status,
+    )
+
+
+@require_POST
+@login_required
+def profile_photo_remove(request: HttpRequest) -> HttpResponse:
+    services.profile_photo_remove(user=request.user)
+    messages.success(request, _("Your photo is removed."))
+    return redirect(reverse("accounts:profile") + "#photo")
+
+
+def _image_response(name: str) -> HttpResponse:
+    if not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(name, "rb"), content_type=media.OUTPUT_CONTENT_TYPE
+    )
+    # The URL carries a version, so the browser may keep it; only this user's browser.
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@require_GET
+@login_required
+def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
+    """A user's photo, to those who may see that user (their company, for now)."""
+    if size not in media.SIZES:
+        raise Http404
+    person = get_object_or_404(
+        selectors.person_list(user=request.user).select_related("profile"), pk=pk
+    )
+    profile = person._profile_or_none
+    return _image_response(getattr(profile, f"avatar_{size}", "") if profile else "")
+
+
+@require_GET
+@login_required
+def company_logo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
+    """The company's logo, to its members."""
+    if size not in media.SIZES:
+        raise Http404
+    if not request.user.is_superuser and request.user.company_id != pk:
+        raise Http404
+    company = get_object_or_404(Company, pk=pk)
+    return _image_response(getattr(company, f"logo_{size}"))
+
+
+COMPANY_SECTIONS = ("details", "logo", "regions", "market")
+
+
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+@_limit_uploads
+def company(request: HttpRequest) -> HttpResponse:
+    """The company profile, for its admins: details, logo, regions, markets and defaults."""
+    company = selectors.company_get(user=request.user)
+    if company is None:
+        raise Http404
+    section = request.POST.get("section") if request.method == "POST" else None
+    if section is not None and section not in COMPANY_SECTIONS:
+        return HttpResponseBadRequest()
+
+    def data(name: str) -> dict[str, Any]:
+        return {"data": request.POST, "files": request.FILES} if name == section else {}
+
+    forms_: dict[str, forms.Form] = {
+        "details": CompanyForm(
+            **data("details"),
+            prefix="company",
+            initial={
+                **{f: getattr(company, f) for f in CompanyForm.base_fields},
+                "phone": phones.display(company.phone),
+            },
+        ),
+        "logo": LogoForm(**data("logo"), prefix="logo"),
+        "regions": RegionsForm(
+            **data("regions"),
+            prefix="regions",
+            regions=selectors.region_list(user=request.user),
+            initial={"regions": list(company.regions.all())},
+        ),
+        "market": MarketForm(**data("market"), prefix="market"),
+    }
+    if section is not None:
+        form = forms_[section]
+        if _is_valid(request, form):
+            try:
+                if section == "details":
+                    services.company_update(
+                        company=company, by=request.user, data=form.cleaned_data
+                    )
+                elif section == "logo":
+                    services.company_logo_set(
+                        company=company, by=request.user, upload=form.cleaned_data["logo"]
+                    )
+                elif section == "regions":
+                    services.company_regions_set(
+                        company=company, by=request.user, regions=form.cleaned_data["regions"]
+                    )
+                else:
+                    services.market_create(
+                        company=company, by=request.user, name=form.cleaned_data["name"]
+                    )
+            except ApplicationError as error:
+                form.add_error({"logo": "logo", "market": "name"}.get(section), error.message)
+            else:
+                messages.success(request, _("The company profile is saved."))
+                return redirect(reverse("accounts:company") + f"#{section}")
+    return render(
+        request,
+        "accounts/company.html",
+        {
+            "company": company,
+            "forms": forms_,
+            "markets": selectors.market_list(user=request.user),
+        },
+        status=400 if section is not None else 200,
+    )
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def company_logo_remove(request: HttpRequest) -> HttpResponse:
+    company = selectors.company_get(user=request.user)
+    if company is None:
+        raise Http404
+    services.company_logo_remove(company=company, by=request.user)
+    messages.success(request, _("The logo is removed."))
+    return redirect(reverse("accounts:company") + "#logo")
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def market_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    region = get_object_or_404(selectors.market_list(user=request.user), pk=pk)
+    services.market_delete(region=region, by=request.user)
+    messages.success(request, _("The market is deleted."))
+    return redirect(reverse("accounts:company") + "#regions")

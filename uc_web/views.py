@@ -22,7 +22,6 @@ COMING_SOON = {
     "messages": _("Messages"),
     "diary": _("Diary"),
     "crm": _("CRM"),
-    "profile": _("Profile"),
 }
 
 HELP_TOPICS = ["getting-started", "online-monitor", "connection"]

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from accounts.models import Company, User
+from accounts.models import Company, Profile, User
 
 PASSWORD = "correct-horse-battery-42"
 _HASH: list[str] = []
@@ -22,6 +22,13 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Company {n}")
 
 
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory("tests.accounts.factories.UserFactory", profile=None)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -32,6 +39,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.LazyFunction(password_hash)
+    # Every user has a profile, as after accounts.services.user_create.
+    profile = factory.RelatedFactory(ProfileFactory, factory_related_name="user")
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import User
+from tests.accounts.admin_data import user_change_data
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +55,10 @@ def test_a_plain_user_cannot_open_the_admin(client, bob):
 
 def test_deactivating_in_admin_keeps_the_user_and_her_history(client, alice, bob):
     client.force_login(alice)
-    client.post(
-        f"/admin/accounts/user/{bob.pk}/change/",
-        {"email": bob.email, "first_name": bob.first_name, "last_name": bob.last_name},
+    response = client.post(
+        f"/admin/accounts/user/{bob.pk}/change/", user_change_data(bob, is_active="")
     )
+    assert response.status_code == 302
     bob.refresh_from_db()
     assert User.objects.filter(pk=bob.pk).exists()
     assert not bob.is_active

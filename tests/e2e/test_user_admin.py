@@ -1,0 +1,67 @@
+"""A company admin invites a colleague in Django admin, then deactivates them."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import User
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ERINS_PASSWORD = "Erin-chooses-a-long-passphrase-9"
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.get_by_label("Email*", exact=True).fill(email)
+    page.get_by_label("Password*", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_alice_invites_erin_who_signs_in_and_is_signed_out_when_deactivated(
+    new_page, daphne_server, alice, password
+):
+    admin = new_page("/accounts/login/")
+    sign_in(admin, alice.email, password)
+    admin.get_by_role("button", name="Alice").click()
+    admin.get_by_role("link", name="Company admin").click()
+    admin.get_by_role("link", name="Users").first.click()
+    admin.get_by_role("link", name="Add user").click()
+
+    daphne_server.clear_mails()
+    admin.get_by_label("Email address").fill("erin@northwind.example")
+    admin.get_by_label("First name").fill("Erin")
+    admin.get_by_label("Last name").fill("Walsh")
+    admin.get_by_role("button", name="Save", exact=True).click()
+    expect(admin.get_by_text("An invitation was sent to erin@northwind.example.")).to_be_visible()
+
+    admin.goto("/admin/accounts/user/?invited=yes")
+    expect(admin.get_by_role("row", name=re.compile("erin@northwind.example"))).to_contain_text(
+        "invited"
+    )
+
+    mails = daphne_server.mails()
+    assert len(mails) == 1 and "erin@northwind.example" in mails[0]
+    link = re.search(r"http://[^\s]+/accounts/password/reset/key/[^\s]+", mails[0]).group(0)
+
+    erin = new_page(link)
+    erin.get_by_label("New Password*", exact=True).fill(ERINS_PASSWORD)
+    erin.get_by_label("New Password (again)*").fill(ERINS_PASSWORD)
+    erin.get_by_role("button", name="Set new password").click()
+    expect(erin.get_by_role("heading", name="Password changed")).to_be_visible()
+    erin.goto("/accounts/login/")
+    sign_in(erin, "erin@northwind.example", ERINS_PASSWORD)
+    expect(erin.get_by_role("heading", name="Welcome, Erin")).to_be_visible()
+    expect(erin.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    assert not User.objects.get(email="erin@northwind.example").is_invited
+
+    admin.goto("/admin/accounts/user/")
+    admin.get_by_role("checkbox", name="Select this object for an action - Erin Walsh").check()
+    admin.get_by_role("combobox", name="Action").select_option("deactivate")
+    admin.get_by_role("button", name="Go").click()
+    expect(admin.get_by_text("1 user deactivated.")).to_be_visible()
+
+    # Erin's open tab hears at once that her session ended.
+    expect(erin.get_by_role("status").filter(has_text="Signed out")).to_be_visible()
+    erin.goto("/")
+    expect(erin.get_by_role("heading", name="Sign in")).to_be_visible()
