@@ -107,9 +107,13 @@ def import_list(*, user: User) -> QuerySet[ContactImport]:
     return ContactImport.objects.filter(owner=user).select_related("book")
 
 
-def import_preview(*, user: User, contact_import: ContactImport, limit: int = 5) -> dict[str, Any]:
-    """The first contacts of an uploaded file as they would be imported, and its columns."""
+def import_preview(
+    *, user: User, contact_import: ContactImport, mapping: list[str] | None = None, limit: int = 5
+) -> dict[str, Any]:
+    """The first contacts of an uploaded file as they would be imported (through `mapping`,
+    else the detected one), and its columns with their first values."""
     assert contact_import.owner_id == user.pk
+    mapping = mapping if mapping is not None else contact_import.mapping
     with contact_import.file.open("rb") as handle:
         head = handle.read(PREVIEW_BYTES)
     text = codecs.getincrementaldecoder(contact_import.encoding)(errors="replace").decode(head)
@@ -120,7 +124,7 @@ def import_preview(*, user: User, contact_import: ContactImport, limit: int = 5)
         items = vcard.parse(text.splitlines())
     else:
         header, sample = csvfile.preview(text, limit)
-        items = csvfile.parse(text, contact_import.mapping)
+        items = csvfile.parse(text, mapping)
     country = dialling_country_for(user)
     contacts: list[records.ContactData | records.Rejected] = []
     for item in items:
@@ -129,8 +133,14 @@ def import_preview(*, user: User, contact_import: ContactImport, limit: int = 5)
         contacts.append(records.clean(item, country))
         if len(contacts) >= limit:
             break
+    padded = list(mapping) + [""] * len(header)
     columns = [
-        {"index": i, "header": name, "target": (contact_import.mapping + [""] * len(header))[i]}
+        {
+            "index": i,
+            "header": name,
+            "target": padded[i],
+            "samples": [row[i] for row in sample if i < len(row) and row[i].strip()],
+        }
         for i, name in enumerate(header)
     ]
     return {"header": header, "sample": sample, "contacts": contacts, "columns": columns}

@@ -11,6 +11,7 @@ admin.site.site_title = _("UC Web admin")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
+    path("", include("contacts.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("help/<slug:topic>/", views.help_page, name="help-topic"),
     path("soon/<slug:section>/", views.coming_soon, name="coming-soon"),
     path("", include("accounts.urls")),
+    path("contacts/", include("contacts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

@@ -16,7 +16,6 @@ logger = logging.getLogger(__name__)
 
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
-    "contacts": _("Contacts"),
     "monitor": _("Online Monitor"),
     "calls": _("Calls"),
     "messages": _("Messages"),
