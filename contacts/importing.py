@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,12 +36,9 @@ def max_upload_bytes() -> int:
 
 
 def too_large_error() -> ApplicationError:
-    limit = max_upload_bytes() // (1024 * 1024)
+    limit = filesizeformat(max_upload_bytes())
     return ApplicationError(
-        _(
-            "The file is larger than %(limit)s MB; nothing was imported. "
-            "Split it and upload the parts."
-        )
+        _("The file is larger than %(limit)s; nothing was imported. Split it and upload the parts.")
         % {"limit": limit},
         code="file_too_large",
     )

@@ -284,9 +284,10 @@ def request_too_large(request: HttpRequest) -> bool:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Step 1: upload a vCard or CSV file."""
     status = 200
+    upload_error = ""
     if request.method == "POST" and request_too_large(request):
         form = ImportUploadForm()
-        form.add_error(None, importing.too_large_error().message)
+        upload_error = importing.too_large_error().message
         status = 413
     else:
         form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -303,7 +304,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contacts/import_upload.html",
-        {"form": form, "imports": selectors.import_list(user=request.user)[:10]},
+        {
+            "form": form,
+            "upload_error": upload_error,
+            "imports": selectors.import_list(user=request.user)[:10],
+        },
         status=status,
     )
 
