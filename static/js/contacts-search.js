@@ -105,4 +105,6 @@ if (input && results) {
     clearTimeout(timer);
     search(input.value);
   });
+  // Typed before this module loaded (a slow page): search for it now.
+  if (input.value.trim() && input.value !== input.defaultValue) search(input.value);
 }
