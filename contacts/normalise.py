@@ -20,6 +20,8 @@ PHONE_QUERY = re.compile(r"^[+\d\s().\-/]+$")
 
 def fold(text: str) -> str:
     """Lower-case `text` and strip accents, for accent- and case-insensitive matching."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     # Letters that do not decompose into a base letter plus an accent.
@@ -84,6 +86,17 @@ class InvalidPhoneNumber(ValueError):
 class Phone:
     e164: str
     extension: str = ""
+    search_key: str = ""
+
+
+def _search_key(number: phonenumbers.PhoneNumber) -> str:
+    # The national digits are the trunk prefix and the national number, which is what
+    # people dial at home (020 7946 0018): cheaper than formatting, and as searchable.
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    prefix = (metadata.national_prefix if metadata else None) or ""
+    return f"{e164[1:]} {prefix}{phonenumbers.national_significant_number(number)}"
 
 
 def phone_normalise(raw: str, country: str) -> Phone:
@@ -110,6 +123,7 @@ def phone_normalise(raw: str, country: str) -> Phone:
     return Phone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         extension=number.extension or "",
+        search_key=_search_key(number),
     )
 
 
@@ -119,8 +133,7 @@ def phone_search_key(e164: str) -> str:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return digits(e164)
-    national = digits(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL))
-    return f"{digits(e164)} {national}"
+    return _search_key(number)
 
 
 def phone_display(e164: str, viewer_country: str) -> str:

@@ -140,12 +140,16 @@ def _linked_user(by: User, user_id: int | None) -> User | None:
     return user
 
 
-def search_fields(contact: Contact, emails: list[str], phones: list[str]) -> None:
+def search_fields(
+    contact: Contact, emails: list[str], phones: list[str], phone_keys: list[str] | None = None
+) -> None:
     """Fill the folded search columns of a contact from its values."""
     words = [contact.display_name, contact.given_name, contact.family_name, contact.company]
     words += emails
     contact.search_text = normalise.fold(" ".join(w for w in words if w))
-    contact.search_phones = " ".join(normalise.phone_search_key(p) for p in phones)
+    if phone_keys is None:
+        phone_keys = [normalise.phone_search_key(p) for p in phones]
+    contact.search_phones = " ".join(phone_keys)
 
 
 def _write_children(contact: Contact, data: records.ContactData) -> None:

@@ -57,6 +57,7 @@ class ContactData:
     uid: str = ""
     emails: list[tuple[str, str]] = field(default_factory=list)
     phones: list[tuple[str, str, str]] = field(default_factory=list)  # kind, e164, extension
+    phone_keys: list[str] = field(default_factory=list)  # what phone search matches
     addresses: list[dict[str, str]] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     photo: bytes | None = None
@@ -96,6 +97,7 @@ def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected
             continue
         if phone.e164 not in seen_phones:
             seen_phones.add(phone.e164)
+            data.phone_keys.append(phone.search_key)
             data.phones.append(
                 (kind if kind in PHONE_KINDS else "other", phone.e164, phone.extension)
             )
