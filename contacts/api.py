@@ -263,6 +263,19 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(contact).data)
 
 
+class ContactSummarySerializer(serializers.ModelSerializer):
+    """A search result: what a row in the list shows."""
+
+    phones = PhoneSerializer(many=True, read_only=True)
+    emails = EmailSerializer(many=True, read_only=True)
+    is_on_net = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "book", "display_name", "company", "is_on_net", "phones", "emails"]
+        read_only_fields = fields
+
+
 class DirectoryUserSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="get_full_name", read_only=True)
 
@@ -280,7 +293,7 @@ class SearchView(APIView):
         responses=inline_serializer(
             "ContactSearchResult",
             {
-                "contacts": ContactSerializer(many=True),
+                "contacts": ContactSummarySerializer(many=True),
                 "colleagues": DirectoryUserSerializer(many=True),
             },
         ),
@@ -291,7 +304,7 @@ class SearchView(APIView):
         colleagues = selectors.directory_search(user=request.user, query=query)
         return Response(
             {
-                "contacts": ContactSerializer(
+                "contacts": ContactSummarySerializer(
                     contacts, many=True, context={"request": request}
                 ).data,
                 "colleagues": DirectoryUserSerializer(colleagues, many=True).data,

@@ -35,11 +35,23 @@ def test_contact_list_costs_the_same_queries_however_many_contacts(
             assert contact.linked_user is None
 
 
-def test_search_costs_three_queries(alice, django_assert_num_queries):
+def test_search_costs_a_fixed_number_of_queries(alice, django_assert_num_queries):
     for n in range(5):
         add(alice, given_name=f"Ada{n}", phones=[("work", "020 7946 0018")])
-    with django_assert_num_queries(3):
+    # names starting with the word, names containing it, the contacts, phones, e-mails
+    with django_assert_num_queries(5):
         assert len(selectors.contact_search(user=alice, query="ada")) == 5
+    # a phone number: the matching numbers, the contacts, phones, e-mails
+    with django_assert_num_queries(4):
+        assert len(selectors.contact_search(user=alice, query="7946 0018")) == 5
+    with django_assert_num_queries(2):
+        assert selectors.contact_search(user=alice, query="nobody") == []
+
+
+def test_names_starting_with_the_word_come_first(alice):
+    later = add(alice, given_name="Anna", family_name="Bolu")
+    first = add(alice, given_name="Olumide", family_name="Adeyemi")
+    assert selectors.contact_search(user=alice, query="olu") == [first, later]
 
 
 @pytest.mark.parametrize(
