@@ -139,6 +139,8 @@ class Phone(models.Model):
 
     class Meta:
         ordering = ["position", "pk"]
+        # A whole number typed into search is looked up here, not through pg_trgm.
+        indexes = [models.Index(fields=["number"], name="contacts_phone_number")]
 
     def __str__(self) -> str:
         return self.number

@@ -155,6 +155,17 @@ def phone_international(e164: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_whole(query: str, country: str) -> str | None:
+    """The E.164 form of `query` when it is a complete, valid number, else None."""
+    try:
+        number = phonenumbers.parse(query.strip(), country or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
 def phone_query_variants(query: str, country: str) -> list[str]:
     """Digit strings to look for when `query` looks like (part of) a phone number."""
     query = query.strip()

@@ -76,32 +76,42 @@ def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list
     variants = normalise.phone_query_variants(query, dialling_country_for(user))
     live = Contact.objects.filter(owner=user, deleted_at__isnull=True)
     if variants:
-        # Something only a phone number looks like: names are not searched, which also
-        # keeps the query to the one pg_trgm index that can answer it.
-        condition = Q()
-        for variant in variants:
-            condition |= Q(search_phones__contains=variant)
-        ids = list(
-            live.filter(condition)
-            .order_by("display_name", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
+        # Something only a phone number looks like: names are not searched. A whole number
+        # is found through the E.164 index; a fragment through pg_trgm on the digits.
+        whole = normalise.phone_whole(query, dialling_country_for(user))
+        ids = []
+        if whole:
+            ids = list(
+                live.filter(phones__number=whole)
+                .distinct()
+                .order_by("display_name", "pk")
+                .values_list("pk", flat=True)[:limit]
+            )
+        if not ids:
+            condition = Q()
+            for variant in variants:
+                condition |= Q(search_phones__contains=variant)
+            ids = list(
+                live.filter(condition)
+                .order_by("display_name", "pk")
+                .values_list("pk", flat=True)[:limit]
+            )
     else:
-        first, rest = terms[0], terms[1:6]
-        others = Q()
-        for term in rest:
-            others &= Q(search_text__contains=term)
-        # People type the start of a name: those matches come first, from a btree range
-        # (migration 0002); words found inside names, companies and e-mails fill up the rest.
+        words = Q()
+        for term in terms[:6]:
+            words &= Q(search_text__contains=term)
+        # People type the start of a name ("zoe", "zoe men"): those matches come first, from
+        # a btree range (migration 0002); the words found anywhere in names, companies and
+        # e-mails fill up the rest.
         ids = list(
             live.annotate(prefix=_prefix_expression())
-            .filter(others, prefix__startswith=first[:PREFIX_CHARS])
+            .filter(prefix__startswith=" ".join(terms)[:PREFIX_CHARS])
             .order_by("prefix", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         if len(ids) < limit:
             ids += list(
-                live.filter(others, search_text__contains=first)
+                live.filter(words)
                 .exclude(pk__in=ids)
                 .order_by("display_name", "pk")
                 .values_list("pk", flat=True)[: limit - len(ids)]
