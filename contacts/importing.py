@@ -543,7 +543,9 @@ def import_run(*, contact_import_id: int) -> ContactImport | None:
         contact_import.error = _("The import stopped because of an error on our side.")
     contact_import.total = max(contact_import.total, contact_import.processed)
     contact_import.finished_at = timezone.now()
-    contact_import.save(update_fields=["status", "error", "total", "finished_at"])
+    # The report stays; the uploaded file (other people's personal data) does not.
+    contact_import.file.delete(save=False)
+    contact_import.save(update_fields=["status", "error", "total", "finished_at", "file"])
     _announce(contact_import)
     return contact_import
 

@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 3600.0,
     },
+    "contacts-trash-purge": {
+        "task": "contacts.tasks.contacts_trash_purge",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------

@@ -284,6 +284,19 @@ def reader(text: str) -> tuple[Any, str]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), delimiter
 
 
+# Spreadsheets run a cell that starts with these as a formula; exported cells get a leading
+# apostrophe (which spreadsheets hide), and imported ones lose it again.
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+def _cell_out(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+def _cell_in(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
 def _split_multi(value: str) -> list[str]:
     # Google packs several values into one cell separated by " ::: ".
     return [v.strip() for v in value.split(":::") if v.strip()]
@@ -296,7 +309,7 @@ def row_to_contact(row: list[str], mapping: list[str], line: int) -> ParsedConta
     addresses: dict[str, dict[str, str]] = {}
     numbered: dict[str, dict[str, str]] = {}
     for value, target in zip(row, mapping, strict=False):
-        value = value.strip()
+        value = _cell_in(value.strip())
         if not value or not target:
             continue
         if "#" in target:
@@ -434,5 +447,5 @@ def write(contacts: list[dict[str, Any]]) -> str:
                 row += [a["country"]]
             else:
                 row += [""] * 6
-        writer.writerow(row)
+        writer.writerow([_cell_out(str(cell)) for cell in row])
     return out.getvalue()

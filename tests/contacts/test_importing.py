@@ -168,6 +168,43 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(alice, settings
     assert not ContactImport.objects.exists()
 
 
+def test_the_uploaded_file_is_deleted_once_imported(alice, fixture_upload, media_root):
+    from pathlib import Path
+
+    result = run_import(alice, fixture_upload("nextcloud_v4.vcf"))
+    assert not result.file
+    assert not list(Path(media_root).glob("contacts/imports/**/*.upload"))
+
+
+def test_exported_csv_cells_never_start_a_formula_and_import_back_unchanged(alice):
+    book = services.book_create(owner=alice, name="Risky")
+    services.contact_create(
+        by=alice,
+        book=book,
+        data=services.ContactInput(given_name="Eve", notes='=HYPERLINK("http://x.example")'),
+    )
+    content, _type, name = importing.book_export(user=alice, book=book, fmt="csv")
+    assert ",=HYPERLINK" not in content.decode("utf-8-sig")
+    copy = services.book_create(owner=alice, name="Copy")
+    run_import(alice, SimpleUploadedFile(name, content), book=copy, duplicates="create")
+    assert Contact.objects.get(book=copy).notes == '=HYPERLINK("http://x.example")'
+
+
+def test_trash_older_than_30_days_is_purged(alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    book = services.book_ensure_default(user=alice)
+    old = services.contact_create(by=alice, book=book, data=services.ContactInput(given_name="Old"))
+    new = services.contact_create(by=alice, book=book, data=services.ContactInput(given_name="New"))
+    for contact in (old, new):
+        services.contact_delete(contact=contact, by=alice)
+    Contact.objects.filter(pk=old.pk).update(deleted_at=timezone.now() - timedelta(days=31))
+    services.trash_purge_expired()
+    assert list(Contact.objects.values_list("given_name", flat=True)) == ["New"]
+
+
 def test_an_import_cannot_start_twice(alice, fixture_upload):
     result = run_import(alice, fixture_upload("nextcloud_v4.vcf"))
     with pytest.raises(ApplicationError):
