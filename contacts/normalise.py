@@ -136,13 +136,16 @@ def phone_search_key(e164: str) -> str:
     return _search_key(number)
 
 
+@lru_cache(maxsize=8192)
 def phone_display(e164: str, viewer_country: str) -> str:
     """National format for numbers of the viewer's country, international otherwise."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    if phonenumbers.region_code_for_number(number) == viewer_country:
+    # By country calling code: finding the exact region of a number means matching it
+    # against every region's patterns, and a viewer dials +1 numbers nationally anyway.
+    if number.country_code == phonenumbers.country_code_for_region(viewer_country):
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
