@@ -118,7 +118,12 @@ def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list
             )
     if not ids:
         return []
-    found = {c.pk: c for c in contact_list(user=user).filter(pk__in=ids)}
+    found = {
+        c.pk: c
+        for c in contact_list(user=user)
+        .filter(pk__in=ids)
+        .defer("notes", "search_text", "search_phones", "categories")
+    }
     return [found[pk] for pk in ids if pk in found]
 
 

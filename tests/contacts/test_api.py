@@ -115,6 +115,17 @@ def test_list_searches_and_paginates(api, alice, alices_contact):
     assert client.get("/api/v1/contacts/", {"q": "nobody"}).json()["count"] == 0
 
 
+def test_search_results_have_the_summary_shape(api, alice, alices_contact):
+    from contacts.api import ContactSummarySerializer
+
+    body = api(alice).get("/api/v1/contacts/search/", {"q": "zoe"}).json()
+    (found,) = body["contacts"]
+    assert set(found) == set(ContactSummarySerializer.Meta.fields)
+    assert found["phones"] == [
+        {"kind": "work", "number": "+33142685300", "extension": "", "display": "+33 1 42 68 53 00"}
+    ]
+
+
 def test_search_endpoint_finds_contacts_and_colleagues(api, alice, bob, alices_contact):
     body = api(alice).get("/api/v1/contacts/search/", {"q": "o"}).json()
     assert [c["display_name"] for c in body["contacts"]] == ["Zoë Ménard"]
