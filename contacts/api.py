@@ -7,6 +7,7 @@ books, contacts and imports answer 404; writes go through the same services as t
 from typing import Any
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -21,6 +22,13 @@ from accounts.models import User
 from contacts import importing, normalise, selectors, services
 from contacts.formats import csvfile
 from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
+
+
+def own_book(request: Request, pk: int | None) -> Any:
+    """One of the user's books by id; another user's book answers 404 like any other."""
+    if pk is None:
+        return None
+    return get_object_or_404(selectors.book_list(user=request.user), pk=pk)
 
 
 # --- Books -------------------------------------------------------------------------------
@@ -110,7 +118,7 @@ class AddressSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    book = serializers.PrimaryKeyRelatedField(queryset=AddressBook.objects.none(), required=False)
+    book = serializers.IntegerField(source="book_id", required=False)
     phones = PhoneSerializer(many=True, required=False)
     emails = EmailSerializer(many=True, required=False)
     addresses = AddressSerializer(many=True, required=False)
@@ -154,7 +162,6 @@ class ContactSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None and request.user.is_authenticated:
-            self.fields["book"].queryset = selectors.book_list(user=request.user)
             self.fields["linked_user"].queryset = selectors.linkable_users(user=request.user)
 
     def get_photo_url(self, contact: Contact) -> str | None:
@@ -224,8 +231,11 @@ class ContactViewSet(viewsets.ModelViewSet):
         return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer: ContactSerializer) -> None:
-        book = serializer.validated_data.get("book") or services.book_ensure_default(
-            user=self.request.user
+        book_id = serializer.validated_data.get("book_id")
+        book = (
+            own_book(self.request, book_id)
+            if book_id
+            else services.book_ensure_default(user=self.request.user)
         )
         serializer.instance = services.contact_create(
             by=self.request.user, book=book, data=serializer.to_input()
@@ -237,7 +247,7 @@ class ContactViewSet(viewsets.ModelViewSet):
             contact=serializer.instance,
             by=self.request.user,
             data=serializer.to_input(serializer.instance if partial else None),
-            book=serializer.validated_data.get("book"),
+            book=own_book(self.request, serializer.validated_data.get("book_id")),
         )
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -373,17 +383,11 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportStartSerializer(serializers.Serializer):
-    book = serializers.PrimaryKeyRelatedField(queryset=AddressBook.objects.none())
+    book = serializers.IntegerField()
     duplicates = serializers.ChoiceField(choices=ContactImport.Duplicates.choices, default="skip")
     mapping = serializers.ListField(
         child=serializers.CharField(allow_blank=True), required=False, allow_null=True
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and request.user.is_authenticated:
-            self.fields["book"].queryset = selectors.book_list(user=request.user)
 
 
 class ContactImportViewSet(
@@ -454,7 +458,7 @@ class ContactImportViewSet(
         importing.import_start(
             contact_import=contact_import,
             by=request.user,
-            book=options.validated_data["book"],
+            book=own_book(request, options.validated_data["book"]),
             duplicates=options.validated_data["duplicates"],
             mapping=options.validated_data.get("mapping"),
         )

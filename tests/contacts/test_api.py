@@ -173,7 +173,7 @@ def test_charlie_cannot_add_a_contact_to_alices_book(api, alice, charlie):
     response = api(charlie).post(
         "/api/v1/contacts/", {"given_name": "X", "book": book.pk}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert not Contact.objects.exists()
 
 
@@ -223,7 +223,7 @@ def test_charlie_cannot_see_start_or_import_into_alices_imports(
     response = client.post(
         f"/api/v1/contact-imports/{own['id']}/start/", {"book": alices_book.pk}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert ContactImport.objects.get(pk=own["id"]).status == "uploaded"
     assert not Contact.objects.exists()
 
@@ -268,3 +268,18 @@ def test_the_schema_describes_the_contacts_api(api, alice):
         "/api/v1/contact-imports/{id}/start/",
     ):
         assert path in text
+
+
+def test_charlie_cannot_move_his_contact_into_alices_book(api, alice, charlie):
+    contact = services.contact_create(
+        by=charlie,
+        book=services.book_ensure_default(user=charlie),
+        data=services.ContactInput(given_name="Mine"),
+    )
+    alices_book = services.book_ensure_default(user=alice)
+    response = api(charlie).patch(
+        f"/api/v1/contacts/{contact.pk}/", {"book": alices_book.pk}, format="json"
+    )
+    assert response.status_code == 404
+    contact.refresh_from_db()
+    assert contact.book.owner == charlie
