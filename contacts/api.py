@@ -310,31 +310,8 @@ class SearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:100]
-        contacts = selectors.contact_search(user=request.user, query=query)
+        found = selectors.contact_search_summaries(user=request.user, query=query)
         colleagues = selectors.directory_search(user=request.user, query=query)
-        country = selectors.dialling_country_for(request.user)
-        # Built by hand in ContactSummarySerializer's shape: it runs on every keystroke, and
-        # nested serializers cost more than the queries (docs/performance.md).
-        found = [
-            {
-                "id": c.pk,
-                "book": c.book_id,
-                "display_name": c.display_name,
-                "company": c.company,
-                "is_on_net": c.is_on_net,
-                "phones": [
-                    {
-                        "kind": p.kind,
-                        "number": p.number,
-                        "extension": p.extension,
-                        "display": normalise.phone_display(p.number, country),
-                    }
-                    for p in c.phones.all()
-                ],
-                "emails": [{"kind": e.kind, "address": e.address} for e in c.emails.all()],
-            }
-            for c in contacts
-        ]
         people = [{"id": u.pk, "name": u.get_full_name(), "email": u.email} for u in colleagues]
         return Response({"contacts": found, "colleagues": people})
 

@@ -67,9 +67,8 @@ def _prefix_expression() -> Collate | Left:
     return Collate(prefix, collation) if collation else prefix
 
 
-def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Contact]:
-    """The user's contacts matching every word of `query` in names, company or e-mail, or
-    whose phone numbers contain the digits typed (in any format)."""
+def _search_ids(user: User, query: str, limit: int) -> list[int]:
+    """Ids of the user's best matches for `query`, best first (see contact_search)."""
     terms = normalise.fold(query).split()
     if not terms:
         return []
@@ -116,6 +115,13 @@ def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list
                 .order_by("display_name", "pk")
                 .values_list("pk", flat=True)[: limit - len(ids)]
             )
+    return ids
+
+
+def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list[Contact]:
+    """The user's contacts matching every word of `query` in names, company or e-mail, or
+    whose phone numbers contain the digits typed (in any format)."""
+    ids = _search_ids(user, query, limit)
     if not ids:
         return []
     found = {
@@ -125,6 +131,50 @@ def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list
         .defer("notes", "search_text", "search_phones", "categories")
     }
     return [found[pk] for pk in ids if pk in found]
+
+
+def contact_search_summaries(
+    *, user: User, query: str, limit: int = SEARCH_LIMIT
+) -> list[dict[str, Any]]:
+    """contact_search as plain values (what a result row shows), for search as you type:
+    it runs on every keystroke, and building model instances costs more than the queries."""
+    ids = _search_ids(user, query, limit)
+    if not ids:
+        return []
+    country = dialling_country_for(user)
+    rows: dict[int, dict[str, Any]] = {}
+    for pk, book_id, name, company, linked in Contact.objects.filter(
+        pk__in=ids, owner=user, deleted_at__isnull=True
+    ).values_list("id", "book_id", "display_name", "company", "linked_user_id"):
+        rows[pk] = {
+            "id": pk,
+            "book": book_id,
+            "display_name": name,
+            "company": company,
+            "is_on_net": linked is not None,
+        }
+    for row in rows.values():
+        row["phones"], row["emails"] = [], []
+    for contact_id, kind, number, extension in (
+        Phone.objects.filter(contact_id__in=rows)
+        .order_by("position", "pk")
+        .values_list("contact_id", "kind", "number", "extension")
+    ):
+        rows[contact_id]["phones"].append(
+            {
+                "kind": kind,
+                "number": number,
+                "extension": extension,
+                "display": normalise.phone_display(number, country),
+            }
+        )
+    for contact_id, kind, address in (
+        Email.objects.filter(contact_id__in=rows)
+        .order_by("position", "pk")
+        .values_list("contact_id", "kind", "address")
+    ):
+        rows[contact_id]["emails"].append({"kind": kind, "address": address})
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def directory_list(*, user: User) -> QuerySet[User]:

@@ -106,3 +106,17 @@ def test_directory_has_active_colleagues_and_nobody_from_elsewhere(alice, bob, c
     bob.is_active = False
     bob.save()
     assert set(selectors.directory_list(user=alice)) == {alice}
+
+
+def test_search_summaries_cost_five_queries_and_match_the_contacts(
+    alice, django_assert_num_queries
+):
+    for n in range(5):
+        add(alice, given_name=f"Ada{n}", phones=[("work", "020 7946 0018")])
+    expected = [c.pk for c in selectors.contact_search(user=alice, query="ada")]
+    # names starting with the word, names containing it, the rows, phones, e-mails
+    with django_assert_num_queries(5):
+        found = selectors.contact_search_summaries(user=alice, query="ada")
+    assert [row["id"] for row in found] == expected
+    assert found[0]["phones"][0]["display"] == "020 7946 0018"
+    assert found[0]["is_on_net"] is False
