@@ -245,3 +245,26 @@ def importing_fixture(name: str) -> bytes:
     from tests.contacts.conftest import FIXTURES
 
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Ménard;Zoë;;;\r\nFN:Zoë Ménard\r\n"
+        "TEL;TYPE=CELL:020 7946 0018\r\nEND:VCARD\r\n",
+        "First Name,Last Name,Mobile Phone\r\nZoë,Ménard,020 7946 0018\r\n",
+    ],
+    ids=["vcard", "csv"],
+)
+def test_every_supported_encoding_reads_the_same_contact(alice, encoding, text):
+    upload = SimpleUploadedFile("contacts.txt", text.encode(encoding))
+    result = run_import(
+        alice,
+        upload,
+        mapping=None if "VCARD" in text else ["given_name", "family_name", "phone:mobile"],
+    )
+    assert (result.status, result.imported) == ("done", 1)
+    contact = Contact.objects.get(owner=alice)
+    assert contact.display_name == "Zoë Ménard"
+    assert contact.phones.get().number == "+442079460018"
