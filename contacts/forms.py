@@ -124,7 +124,9 @@ class ContactForm(forms.Form):
         }
         for i, phone in enumerate(contact.phones.all()):
             initial[f"phone_{i}_kind"] = phone.kind
-            initial[f"phone_{i}_number"] = phone.number
+            initial[f"phone_{i}_number"] = phone.number + (
+                f" ext. {phone.extension}" if phone.extension else ""
+            )
         for i, email in enumerate(contact.emails.all()):
             initial[f"email_{i}_kind"] = email.kind
             initial[f"email_{i}_address"] = email.address

@@ -205,11 +205,20 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         email_rows=max(2, len(contact.emails.all()) + 1),
     )
     if request.method == "POST" and form.is_valid():
+        data = form.to_input()
+        # The form edits the first address; the others (from an import) are kept.
+        data.addresses += [
+            {
+                f: getattr(a, f)
+                for f in ("kind", "street", "city", "region", "postal_code", "country")
+            }
+            for a in list(contact.addresses.all())[1:]
+        ]
         try:
             services.contact_update(
                 contact=contact,
                 by=request.user,
-                data=form.to_input(),
+                data=data,
                 book=form.cleaned_data["book"],
                 photo=form.cleaned_data.get("photo"),
                 remove_photo=form.cleaned_data["remove_photo"],

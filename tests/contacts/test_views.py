@@ -210,3 +210,43 @@ def test_the_directory_page_lists_colleagues(signed_in, alice, bob, charlie):
 def test_the_nav_leads_to_contacts(signed_in, alice):
     html = signed_in(alice).get("/").content.decode()
     assert 'href="/contacts/"' in html
+
+
+def test_editing_keeps_extensions_and_the_addresses_the_form_does_not_show(signed_in, alice):
+    from contacts.models import Address
+
+    book = services.book_ensure_default(user=alice)
+    contact = services.contact_create(
+        by=alice,
+        book=book,
+        data=services.ContactInput(
+            given_name="Olumide",
+            phones=[("work", "+234 1 271 0000 ext. 102")],
+            addresses=[
+                {"kind": "work", "city": "Lagos", "country": "Nigeria"},
+                {"kind": "home", "city": "Abuja", "country": "Nigeria"},
+            ],
+        ),
+    )
+    client = signed_in(alice)
+    page = client.get(f"/contacts/{contact.pk}/edit/").content.decode()
+    assert 'value="+23412710000 ext. 102"' in page
+    client.post(
+        f"/contacts/{contact.pk}/edit/",
+        {
+            "given_name": "Olumide",
+            "family_name": "Adeyemi",
+            "book": book.pk,
+            "phone_0_kind": "work",
+            "phone_0_number": "+23412710000 ext. 102",
+            "city": "Lagos",
+            "country": "Nigeria",
+        },
+    )
+    contact.refresh_from_db()
+    assert contact.display_name == "Olumide Adeyemi"
+    assert contact.phones.get().extension == "102"
+    assert sorted(Address.objects.filter(contact=contact).values_list("city", flat=True)) == [
+        "Abuja",
+        "Lagos",
+    ]
