@@ -206,13 +206,16 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.to_input()
-        # The form edits the first address; the others (from an import) are kept.
+        # The form edits the first address (keeping its type); the others are kept as they are.
+        existing = list(contact.addresses.all())
+        if existing and data.addresses:
+            data.addresses[0]["kind"] = existing[0].kind
         data.addresses += [
             {
                 f: getattr(a, f)
                 for f in ("kind", "street", "city", "region", "postal_code", "country")
             }
-            for a in list(contact.addresses.all())[1:]
+            for a in existing[1:]
         ]
         try:
             services.contact_update(

@@ -246,7 +246,7 @@ def test_editing_keeps_extensions_and_the_addresses_the_form_does_not_show(signe
     contact.refresh_from_db()
     assert contact.display_name == "Olumide Adeyemi"
     assert contact.phones.get().extension == "102"
-    assert sorted(Address.objects.filter(contact=contact).values_list("city", flat=True)) == [
-        "Abuja",
-        "Lagos",
+    assert sorted(Address.objects.filter(contact=contact).values_list("city", "kind")) == [
+        ("Abuja", "home"),
+        ("Lagos", "work"),
     ]
