@@ -246,6 +246,25 @@ _STRUCTURED = {
 }
 
 
+# The properties card_to_contact reads; the others (PRODID, REV, X-…) are skipped unparsed.
+_READ = {
+    "n",
+    "fn",
+    "org",
+    "title",
+    "note",
+    "bday",
+    "uid",
+    "categories",
+    "email",
+    "tel",
+    "adr",
+    "photo",
+    "x-ablabel",
+    "x-apple-omit-year",
+}
+
+
 class Property:
     """One content line: its group, parameters and decoded value."""
 
@@ -276,6 +295,8 @@ def _unescape(text: str) -> str:
 
 
 def _split(text: str, separator: str) -> list[str]:
+    if "\\" not in text:
+        return text.split(separator)
     return [_unescape(part) for part in re.split(r"(?<!\\)" + re.escape(separator), text)]
 
 
@@ -289,11 +310,11 @@ def read_card(lines: list[str]) -> Card:
         if match is None:
             raise ValueError(line)
         name = match["name"].lower()
-        if name in ("begin", "end", "version"):
+        if name not in _READ:
             continue
         params: dict[str, list[str]] = {}
         singletons: list[str] = []
-        for param in _PARAM.finditer(match["params"]):
+        for param in _PARAM.finditer(match["params"]) if match["params"] else ():
             key = param[1].strip().upper()
             if param[2] is None:
                 singletons.append(key)  # vCard 2.1: TEL;CELL;PREF
@@ -315,7 +336,7 @@ def read_card(lines: list[str]) -> Card:
         elif name == "categories":
             value = [v.strip() for v in _split(raw, ",") if v.strip()]
         else:
-            value = _unescape(raw)
+            value = _unescape(raw) if "\\" in raw else raw
         card.contents.setdefault(name, []).append(
             Property(match["group"], params, singletons, value)
         )
