@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
+    "contacts-trash-purge": {
+        "task": "contacts.tasks.contacts_trash_purge",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------

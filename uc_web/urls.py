@@ -15,6 +15,7 @@ admin.site.site_title = _("UC Web admin")
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
+    path("", include("contacts.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
         transaction.atomic(allauth_views.password_change),
         name="account_change_password",
     ),
+    path("contacts/", include("contacts.urls")),
     path("accounts/", include("allauth.urls")),
     # One way to change one's own password: allauth's page, whose adapter ends the other
     # sessions and closes their sockets (accounts.services.user_set_password).

@@ -17,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
-    "contacts": _("Contacts"),
     "calls": _("Calls"),
     "messages": _("Messages"),
     "diary": _("Diary"),

@@ -1,0 +1,443 @@
+"""The contacts API (/api/v1/): books, contacts, search, directory, imports, export.
+
+Every queryset comes from a selector scoped to the signed-in user, so other people's
+books, contacts and imports answer 404; writes go through the same services as the pages.
+"""
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from contacts import importing, normalise, selectors, services
+from contacts.formats import csvfile
+from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
+
+
+def own_book(request: Request, pk: int | None) -> Any:
+    """One of the user's books by id; another user's book answers 404 like any other."""
+    if pk is None:
+        return None
+    return get_object_or_404(selectors.book_list(user=request.user), pk=pk)
+
+
+# --- Books -------------------------------------------------------------------------------
+class AddressBookSerializer(serializers.ModelSerializer):
+    contact_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = AddressBook
+        fields = ["id", "name", "is_default", "contact_count"]
+        read_only_fields = ["id", "is_default", "contact_count"]
+
+
+class AddressBookViewSet(viewsets.ModelViewSet):
+    """The signed-in user's address books."""
+
+    serializer_class = AddressBookSerializer
+    pagination_class = None
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        services.book_ensure_default(user=self.request.user)
+        return selectors.book_list(user=self.request.user)
+
+    def perform_create(self, serializer: AddressBookSerializer) -> None:
+        book = services.book_create(owner=self.request.user, name=serializer.validated_data["name"])
+        serializer.instance = book
+
+    def perform_update(self, serializer: AddressBookSerializer) -> None:
+        services.book_rename(
+            book=serializer.instance, name=serializer.validated_data["name"], by=self.request.user
+        )
+
+    def perform_destroy(self, instance: AddressBook) -> None:
+        services.book_delete(book=instance, by=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", str, enum=list(importing.EXPORT_FORMATS), default="vcard3")
+        ],
+        responses={
+            (200, "text/vcard"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The book's contacts as one vCard 3.0, vCard 4.0 or CSV file."""
+        book = self.get_object()
+        content, content_type, filename = importing.book_export(
+            user=request.user, book=book, fmt=request.query_params.get("fmt", "vcard3")
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+# --- Contacts ----------------------------------------------------------------------------
+class PhoneSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(
+        max_length=64, help_text="As typed; stored and returned in E.164 form."
+    )
+    display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Phone
+        fields = ["kind", "number", "extension", "display"]
+        read_only_fields = ["extension", "display"]
+
+    def get_display(self, phone: Phone) -> str:
+        return normalise.phone_display(
+            phone.number, selectors.dialling_country_for(self.context["request"].user)
+        )
+
+
+class EmailSerializer(serializers.ModelSerializer):
+    address = serializers.CharField(max_length=254)
+
+    class Meta:
+        model = Email
+        fields = ["kind", "address"]
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Address
+        fields = ["kind", "street", "city", "region", "postal_code", "country"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    book = serializers.IntegerField(source="book_id", required=False)
+    phones = PhoneSerializer(many=True, required=False)
+    emails = EmailSerializer(many=True, required=False)
+    addresses = AddressSerializer(many=True, required=False)
+    birthday = serializers.CharField(
+        source="birthday_iso",
+        required=False,
+        allow_blank=True,
+        help_text="YYYY-MM-DD, or --MM-DD without a year.",
+    )
+    linked_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, allow_null=True
+    )
+    is_on_net = serializers.BooleanField(read_only=True)
+    photo_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "book",
+            "display_name",
+            "given_name",
+            "family_name",
+            "company",
+            "job_title",
+            "phones",
+            "emails",
+            "addresses",
+            "birthday",
+            "notes",
+            "categories",
+            "linked_user",
+            "is_on_net",
+            "photo_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "display_name", "categories", "created_at", "updated_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["linked_user"].queryset = selectors.linkable_users(user=request.user)
+
+    def get_photo_url(self, contact: Contact) -> str | None:
+        return reverse("contacts:photo", args=[contact.pk]) if contact.photo else None
+
+    def to_input(self, instance: Contact | None = None) -> services.ContactInput:
+        data = self.validated_data
+        if instance is not None:  # PATCH: what is not sent stays as it is
+            current = ContactSerializer(instance, context=self.context).data
+            current["birthday_iso"] = current.pop("birthday")
+            data = {**current, **data}
+        linked = data.get("linked_user")
+        return services.ContactInput(
+            given_name=data.get("given_name", ""),
+            family_name=data.get("family_name", ""),
+            company=data.get("company", ""),
+            job_title=data.get("job_title", ""),
+            notes=data.get("notes", ""),
+            birthday=data.get("birthday_iso", ""),
+            phones=[
+                (
+                    p.get("kind", "mobile"),
+                    p["number"] + (f" ext. {x}" if (x := p.get("extension")) else ""),
+                )
+                for p in data.get("phones", [])
+            ],
+            emails=[(e.get("kind", "other"), e["address"]) for e in data.get("emails", [])],
+            addresses=[{"kind": "home", **a} for a in data.get("addresses", [])],
+            linked_user_id=(linked if isinstance(linked, int) else getattr(linked, "pk", 0)) or 0,
+        )
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    """The signed-in user's contacts; `?q=` searches, `?book=` narrows to one book,
+    `?trash=1` lists deleted ones. DELETE moves a contact to the trash."""
+
+    serializer_class = ContactSerializer
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        trash = self.request.query_params.get("trash") == "1" or self.action == "restore"
+        queryset = selectors.contact_list(user=self.request.user, deleted=trash).prefetch_related(
+            "addresses"
+        )
+        if self.action != "list":
+            return queryset
+        book = self.request.query_params.get("book")
+        if book:
+            queryset = queryset.filter(book_id=int(book) if book.isdigit() else 0)
+        query = self.request.query_params.get("q", "").strip()
+        if query:
+            ids = [
+                c.pk
+                for c in selectors.contact_search(user=self.request.user, query=query, limit=200)
+            ]
+            queryset = queryset.filter(pk__in=ids)
+        return queryset.order_by("display_name", "pk")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Search names, company, e-mail, phone"),
+            OpenApiParameter("book", int),
+            OpenApiParameter("trash", bool),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer: ContactSerializer) -> None:
+        book_id = serializer.validated_data.get("book_id")
+        book = (
+            own_book(self.request, book_id)
+            if book_id
+            else services.book_ensure_default(user=self.request.user)
+        )
+        serializer.instance = services.contact_create(
+            by=self.request.user, book=book, data=serializer.to_input()
+        )
+
+    def perform_update(self, serializer: ContactSerializer) -> None:
+        partial = bool(serializer.partial)
+        services.contact_update(
+            contact=serializer.instance,
+            by=self.request.user,
+            data=serializer.to_input(serializer.instance if partial else None),
+            book=own_book(self.request, serializer.validated_data.get("book_id")),
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        super().update(request, *args, **kwargs)
+        contact = selectors.contact_get(user=request.user, pk=int(kwargs["pk"]))
+        return Response(self.get_serializer(contact).data)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        contact = selectors.contact_get(user=request.user, pk=serializer.instance.pk)
+        return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: Contact) -> None:
+        services.contact_delete(contact=instance, by=self.request.user)
+
+    @extend_schema(request=None, responses=ContactSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, pk: str | None = None) -> Response:
+        """Bring a contact back from the trash."""
+        contact = services.contact_restore(contact=self.get_object(), by=request.user)
+        return Response(self.get_serializer(contact).data)
+
+
+class ContactSummarySerializer(serializers.ModelSerializer):
+    """A search result: what a row in the list shows."""
+
+    phones = PhoneSerializer(many=True, read_only=True)
+    emails = EmailSerializer(many=True, read_only=True)
+    is_on_net = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "book", "display_name", "company", "is_on_net", "phones", "emails"]
+        read_only_fields = fields
+
+
+class DirectoryUserSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email"]
+        read_only_fields = fields
+
+
+class SearchView(APIView):
+    """Search as you type: the first matches among the user's contacts and the directory."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True)],
+        responses=inline_serializer(
+            "ContactSearchResult",
+            {
+                "contacts": ContactSummarySerializer(many=True),
+                "colleagues": DirectoryUserSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = request.query_params.get("q", "")[:100]
+        found = selectors.contact_search_summaries(user=request.user, query=query)
+        colleagues = selectors.directory_search(user=request.user, query=query)
+        people = [{"id": u.pk, "name": u.get_full_name(), "email": u.email} for u in colleagues]
+        return Response({"contacts": found, "colleagues": people})
+
+
+class DirectoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The company directory: active colleagues (read-only)."""
+
+    serializer_class = DirectoryUserSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.directory_list(user=self.request.user)
+
+
+# --- Imports -----------------------------------------------------------------------------
+class ContactImportSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "file_name",
+            "size",
+            "format",
+            "encoding",
+            "mapping",
+            "book",
+            "duplicates",
+            "status",
+            "total",
+            "processed",
+            "percent",
+            "imported",
+            "merged",
+            "skipped",
+            "rejected",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class ImportStartSerializer(serializers.Serializer):
+    book = serializers.IntegerField()
+    duplicates = serializers.ChoiceField(choices=ContactImport.Duplicates.choices, default="skip")
+    mapping = serializers.ListField(
+        child=serializers.CharField(allow_blank=True), required=False, allow_null=True
+    )
+
+
+class ContactImportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Upload an address-book file, start its import, and follow it (the row is the truth:
+    clients re-fetch it after reconnecting instead of trusting the progress events)."""
+
+    serializer_class = ContactImportSerializer
+    parser_classes = [MultiPartParser, FormParser, *viewsets.GenericViewSet.parser_classes]
+
+    def get_queryset(self) -> Any:
+        return selectors.import_list(user=self.request.user)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ContactImportSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        """Upload a vCard or CSV file; it is checked and stored, not yet imported."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > importing.max_upload_bytes() + 64 * 1024:
+            error = importing.too_large_error()
+            return Response(
+                {"detail": error.message, "code": error.code},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        contact_import = importing.import_upload(
+            owner=request.user, file=upload.validated_data["file"]
+        )
+        return Response(self.get_serializer(contact_import).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ContactImportPreview",
+            {
+                "columns": serializers.ListField(child=serializers.DictField()),
+                "contacts": serializers.ListField(child=serializers.DictField()),
+                "targets": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        """The first contacts as they would be imported, and the file's columns."""
+        contact_import = self.get_object()
+        preview = selectors.import_preview(user=request.user, contact_import=contact_import)
+        return Response(
+            {
+                "columns": preview["columns"],
+                "contacts": [vars(c) | {"photo": None} for c in preview["contacts"]],
+                "targets": [t for t, _label in csvfile.CUSTOM_TARGETS],
+            }
+        )
+
+    @extend_schema(request=ImportStartSerializer, responses={202: ContactImportSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """Choose the target book and what to do with duplicates, and queue the import."""
+        contact_import = self.get_object()
+        options = ImportStartSerializer(data=request.data, context={"request": request})
+        options.is_valid(raise_exception=True)
+        importing.import_start(
+            contact_import=contact_import,
+            by=request.user,
+            book=own_book(request, options.validated_data["book"]),
+            duplicates=options.validated_data["duplicates"],
+            mapping=options.validated_data.get("mapping"),
+        )
+        contact_import.refresh_from_db()
+        return Response(self.get_serializer(contact_import).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,250 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contacts import normalise
+
+
+class AddressBook(models.Model):
+    """A user's named list of contacts; every user has one default book, "Personal"."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="address_books",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    is_default = models.BooleanField(_("default book"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("address book")
+        verbose_name_plural = _("address books")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(is_default=True),
+                name="contacts_one_default_book_per_owner",
+            ),
+            models.UniqueConstraint(
+                "owner", Lower("name"), name="contacts_book_name_unique_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person or company in one address book."""
+
+    book = models.ForeignKey(
+        AddressBook,
+        verbose_name=_("address book"),
+        on_delete=models.CASCADE,
+        related_name="contacts",
+    )
+    # The book's owner, kept on the row so that search filters one indexed column.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts"
+    )
+    given_name = models.CharField(_("first name"), max_length=150, blank=True)
+    family_name = models.CharField(_("last name"), max_length=150, blank=True)
+    display_name = models.CharField(_("display name"), max_length=300)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
+    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="contacts/photos/%Y/%m/", blank=True)
+    linked_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("UC Web user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The person's own account on this service, if they have one."),
+    )
+    uid = models.CharField(_("vCard UID"), max_length=255, blank=True)
+    categories = models.JSONField(_("groups"), default=list, blank=True)
+    # Folded (lower-case, accent-free) names, company and e-mails, and the digits of every
+    # phone number in international and national form; searched with LIKE '%…%', which a
+    # pg_trgm index serves on PostgreSQL (migration 0002).
+    search_text = models.TextField(default="", editable=False)
+    search_phones = models.TextField(default="", editable=False)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["display_name", "pk"]
+        # In name order, live contacts only: a search for a common word walks this index
+        # and stops at the first 20 matches; a rare word uses the pg_trgm index instead.
+        indexes = [
+            models.Index(
+                fields=["owner", "display_name", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="contacts_owner_live_name",
+            ),
+            models.Index(
+                fields=["book", "display_name", "id"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="contacts_book_live_name",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(birth_month__isnull=True) | models.Q(birth_month__range=(1, 12)),
+                name="contacts_birth_month_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(birth_day__isnull=True) | models.Q(birth_day__range=(1, 31)),
+                name="contacts_birth_day_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def birthday_iso(self) -> str:
+        return normalise.birthday_iso(self.birth_year, self.birth_month, self.birth_day)
+
+    @property
+    def is_on_net(self) -> bool:
+        return self.linked_user_id is not None
+
+
+class Phone(models.Model):
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        WORK = "work", _("Work")
+        HOME = "home", _("Home")
+        FAX = "fax", _("Fax")
+        OTHER = "other", _("Other")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.MOBILE)
+    number = models.CharField(_("number (E.164)"), max_length=20)
+    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        # A whole number typed into search is looked up here, not through pg_trgm.
+        indexes = [models.Index(fields=["number"], name="contacts_phone_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Email(models.Model):
+    class Kind(models.TextChoices):
+        WORK = "work", _("Work")
+        HOME = "home", _("Home")
+        OTHER = "other", _("Other")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    address = models.EmailField(_("e-mail address"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["address"], name="contacts_email_address")]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Address(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("type"), max_length=10, choices=Email.Kind.choices, default="home")
+    street = models.TextField(_("street"), blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = _("addresses")
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.street, self.city, self.country) if p)
+
+
+class ContactImport(models.Model):
+    """One uploaded file on its way into an address book; its row is the import's truth."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Duplicates(models.TextChoices):
+        SKIP = "skip", _("Skip contacts I already have")
+        MERGE = "merge", _("Merge them into the contacts I have")
+        CREATE = "create", _("Import them as new contacts")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_imports"
+    )
+    book = models.ForeignKey(
+        AddressBook,
+        verbose_name=_("address book"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="imports",
+    )
+    file = models.FileField(upload_to="contacts/imports/%Y/%m/")
+    file_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    format = models.CharField(max_length=20)  # vcard, outlook, google, thunderbird, custom
+    encoding = models.CharField(max_length=20)
+    mapping = models.JSONField(default=list, blank=True)
+    duplicates = models.CharField(
+        _("duplicates"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # [{"line": 17, "name": "…", "reason": "…", "whole": true}] — whole=false: fields left out
+    rejected = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.processed * 100 // self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,0 +1,379 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contacts import importing, selectors, services
+from contacts.formats import csvfile, sniff
+from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
+from uc_web.lib.exceptions import ApplicationError
+
+PAGE_SIZE = 50
+
+
+def _sidebar(request: HttpRequest) -> dict:
+    services.book_ensure_default(user=request.user)
+    return {
+        "books": list(selectors.book_list(user=request.user)),
+        "trash_count": selectors.contact_list(user=request.user, deleted=True).count(),
+        "book_form": BookForm(),
+    }
+
+
+@require_GET
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """The address books, the contacts of the chosen one, and search as you type."""
+    context = _sidebar(request)
+    books = context["books"]
+    book_id = request.GET.get("book")
+    book = next((b for b in books if str(b.pk) == book_id), None) if book_id else books[0]
+    if book is None:
+        raise Http404
+    query = request.GET.get("q", "").strip()
+    if query:
+        contacts = selectors.contact_search(user=request.user, query=query, limit=PAGE_SIZE)
+        page = None
+        colleagues = selectors.directory_search(user=request.user, query=query)
+    else:
+        paginator = Paginator(selectors.contact_list(user=request.user, book=book), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        contacts = list(page.object_list)
+        colleagues = []
+    undo = None
+    if request.GET.get("deleted", "").isdigit():
+        undo = selectors.contact_get(
+            user=request.user, pk=int(request.GET["deleted"]), deleted=True
+        )
+    context.update(
+        {
+            "book": book,
+            "contacts": contacts,
+            "page": page,
+            "query": query,
+            "colleagues": colleagues,
+            "undo": undo,
+        }
+    )
+    return render(request, "contacts/index.html", context)
+
+
+@require_GET
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    """The company directory: a read-only book of every active colleague."""
+    context = _sidebar(request)
+    context["colleagues"] = selectors.directory_list(user=request.user)
+    return render(request, "contacts/directory.html", context)
+
+
+@require_GET
+@login_required
+def trash(request: HttpRequest) -> HttpResponse:
+    """Deleted contacts, which can be restored for 30 days."""
+    context = _sidebar(request)
+    context["contacts"] = selectors.contact_list(user=request.user, deleted=True).order_by(
+        "-deleted_at"
+    )
+    context["trash_days"] = services.TRASH_DAYS
+    return render(request, "contacts/trash.html", context)
+
+
+# --- Books -------------------------------------------------------------------------------
+@require_POST
+@login_required
+def book_create(request: HttpRequest) -> HttpResponse:
+    form = BookForm(request.POST)
+    if form.is_valid():
+        try:
+            book = services.book_create(owner=request.user, name=form.cleaned_data["name"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Address book “%(name)s” added.") % {"name": book.name})
+            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+    else:
+        messages.error(request, _("Give the address book a name."))
+    return redirect("contacts:index")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def book_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
+    form = BookForm(request.POST or None, initial={"name": book.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.book_rename(book=book, name=form.cleaned_data["name"], by=request.user)
+        except ApplicationError as error:
+            form.add_error("name", error.message)
+        else:
+            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+    return render(request, "contacts/book_rename.html", {"book": book, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def book_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            count = services.book_delete(book=book, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("contacts:index")
+        messages.success(
+            request,
+            _("Address book “%(name)s” and its %(count)s contacts were removed.")
+            % {"name": book.name, "count": count},
+        )
+        return redirect("contacts:index")
+    return render(request, "contacts/book_delete.html", {"book": book})
+
+
+@require_GET
+@login_required
+def book_export(request: HttpRequest, pk: int) -> HttpResponse:
+    book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
+    try:
+        content, content_type, filename = importing.book_export(
+            user=request.user, book=book, fmt=request.GET.get("fmt", "vcard3")
+        )
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Contacts ----------------------------------------------------------------------------
+def _contact_form(request: HttpRequest, **kwargs: object) -> ContactForm:
+    return ContactForm(
+        request.POST or None,
+        request.FILES or None,
+        books=selectors.book_list(user=request.user),
+        linkable=selectors.linkable_users(user=request.user),
+        **kwargs,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def contact_create(request: HttpRequest) -> HttpResponse:
+    default = services.book_ensure_default(user=request.user)
+    initial_book = request.GET.get("book", default.pk)
+    form = _contact_form(request, initial={"book": initial_book})
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                by=request.user,
+                book=form.cleaned_data["book"],
+                data=form.to_input(),
+                photo=form.cleaned_data.get("photo"),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact})
+            return redirect("contacts:detail", pk=contact.pk)
+    return render(request, "contacts/contact_form.html", {"form": form, "contact": None})
+
+
+@require_GET
+@login_required
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, pk=pk)
+    if contact is None:
+        raise Http404
+    return render(request, "contacts/contact_detail.html", {"contact": contact})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, pk=pk)
+    if contact is None:
+        raise Http404
+    form = _contact_form(
+        request,
+        initial=ContactForm.initial_for(contact),
+        phone_rows=max(3, len(contact.phones.all()) + 1),
+        email_rows=max(2, len(contact.emails.all()) + 1),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.to_input()
+        # The form edits the first address (keeping its type); the others are kept as they are.
+        existing = list(contact.addresses.all())
+        if existing and data.addresses:
+            data.addresses[0]["kind"] = existing[0].kind
+        data.addresses += [
+            {
+                f: getattr(a, f)
+                for f in ("kind", "street", "city", "region", "postal_code", "country")
+            }
+            for a in existing[1:]
+        ]
+        try:
+            services.contact_update(
+                contact=contact,
+                by=request.user,
+                data=data,
+                book=form.cleaned_data["book"],
+                photo=form.cleaned_data.get("photo"),
+                remove_photo=form.cleaned_data["remove_photo"],
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("contacts:detail", pk=contact.pk)
+    return render(request, "contacts/contact_form.html", {"form": form, "contact": contact})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
+    if request.method == "POST":
+        services.contact_delete(contact=contact, by=request.user)
+        return redirect(f"{reverse('contacts:index')}?book={contact.book_id}&deleted={contact.pk}")
+    return render(request, "contacts/contact_delete.html", {"contact": contact})
+
+
+@require_POST
+@login_required
+def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(selectors.contact_list(user=request.user, deleted=True), pk=pk)
+    services.contact_restore(contact=contact, by=request.user)
+    messages.success(request, _("“%(name)s” is back.") % {"name": contact})
+    return redirect("contacts:detail", pk=contact.pk)
+
+
+@require_POST
+@login_required
+def contact_purge(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(selectors.contact_list(user=request.user, deleted=True), pk=pk)
+    services.contact_purge(contact=contact, by=request.user)
+    messages.success(request, _("“%(name)s” was deleted for good.") % {"name": contact})
+    return redirect("contacts:trash")
+
+
+@require_GET
+@login_required
+def contact_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A contact's photo, only for its owner (uploads are never served directly)."""
+    contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
+    if not contact.photo:
+        raise Http404
+    response = FileResponse(contact.photo.open("rb"))
+    response["Content-Type"] = {
+        "jpg": "image/jpeg",
+        "png": "image/png",
+        "gif": "image/gif",
+        "webp": "image/webp",
+    }.get(contact.photo.name.rsplit(".", 1)[-1], "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Import ------------------------------------------------------------------------------
+def request_too_large(request: HttpRequest) -> bool:
+    """Whether the declared body is over the import limit (checked before it is parsed)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > importing.max_upload_bytes() + 64 * 1024  # room for the form's other parts
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1: upload a vCard or CSV file."""
+    status = 200
+    upload_error = ""
+    if request.method == "POST" and request_too_large(request):
+        form = ImportUploadForm()
+        upload_error = importing.too_large_error().message
+        status = 413
+    else:
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                contact_import = importing.import_upload(
+                    owner=request.user, file=form.cleaned_data["file"]
+                )
+            except ApplicationError as error:
+                form.add_error("file", error.message)
+                status = 400
+            else:
+                return redirect("contacts:import-detail", pk=contact_import.pk)
+    return render(
+        request,
+        "contacts/import_upload.html",
+        {
+            "form": form,
+            "upload_error": upload_error,
+            "imports": selectors.import_list(user=request.user)[:10],
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2 (preview and options), then progress, then the report."""
+    contact_import = get_object_or_404(selectors.import_list(user=request.user), pk=pk)
+    context: dict = {"import": contact_import}
+    if contact_import.status == contact_import.Status.UPLOADED:
+        preview = selectors.import_preview(user=request.user, contact_import=contact_import)
+        custom = contact_import.format == csvfile.CUSTOM
+        form = ImportOptionsForm(
+            request.POST or None,
+            books=selectors.book_list(user=request.user),
+            columns=preview["columns"],
+            custom=custom,
+            initial={"book": contact_import.book_id},
+        )
+        if request.method == "POST" and request.GET.get("preview") and form.is_valid():
+            mapping = form.mapping() or []
+            preview = selectors.import_preview(
+                user=request.user, contact_import=contact_import, mapping=mapping
+            )
+            form = ImportOptionsForm(
+                books=selectors.book_list(user=request.user),
+                columns=preview["columns"],
+                custom=custom,
+                initial=form.cleaned_data,
+            )
+        elif request.method == "POST" and form.is_valid():
+            try:
+                importing.import_start(
+                    contact_import=contact_import,
+                    by=request.user,
+                    book=form.cleaned_data["book"],
+                    duplicates=form.cleaned_data["duplicates"],
+                    mapping=form.mapping(),
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                return redirect("contacts:import-detail", pk=contact_import.pk)
+        context.update(
+            {
+                "preview": preview,
+                "form": form,
+                "format_label": _("vCard")
+                if contact_import.format == sniff.VCARD
+                else csvfile.FORMAT_LABELS.get(contact_import.format, contact_import.format),
+            }
+        )
+    elif request.method == "POST":
+        return redirect("contacts:import-detail", pk=contact_import.pk)
+    return render(request, "contacts/import_detail.html", context)

@@ -1,0 +1,110 @@
+// Search as you type on the contacts page: after a short pause ask the API, and show the
+// matches among the user's contacts and the company directory in place of the open book.
+const input = document.getElementById("contact-search");
+const form = document.getElementById("contact-search-form");
+const results = document.getElementById("search-results");
+const book = document.getElementById("book-contacts");
+const DELAY_MS = 150;
+
+let timer = null;
+let controller = null;
+
+function el(tag, { className, text, ...attrs } = {}, ...children) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+function icon(contact) {
+  const labels = results.dataset;
+  if (contact.is_on_net) {
+    return [
+      el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true", title: labels.labelOnNet }),
+      el("span", { className: "visually-hidden", text: labels.labelOnNet }),
+    ];
+  }
+  if (contact.phones.length) {
+    return [
+      el("i", { className: "bi bi-telephone text-body-secondary", "aria-hidden": "true", title: labels.labelPhoneOnly }),
+      el("span", { className: "visually-hidden", text: labels.labelPhoneOnly }),
+    ];
+  }
+  return [el("i", { className: "bi bi-person text-body-secondary", "aria-hidden": "true" })];
+}
+
+function contactRow(contact) {
+  const href = results.dataset.detailUrl.replace("/0/", `/${contact.id}/`);
+  const details = [];
+  if (contact.phones.length) details.push(el("span", { text: contact.phones[0].display }));
+  if (contact.emails.length) details.push(el("span", { className: "ms-2", text: contact.emails[0].address }));
+  const name = el("a", { className: "fw-semibold text-decoration-none", href, text: contact.display_name });
+  const body = el("div", { className: "flex-grow-1" }, name);
+  if (contact.company && contact.company !== contact.display_name) {
+    body.append(" ", el("span", { className: "text-body-secondary small", text: `· ${contact.company}` }));
+  }
+  body.append(el("div", { className: "small text-body-secondary" }, ...details));
+  return el("li", { className: "list-group-item d-flex align-items-center gap-3", "data-contact-id": contact.id },
+    el("span", {}, ...icon(contact)), body);
+}
+
+function render(data) {
+  const labels = results.dataset;
+  const list = el("ul", { className: "list-group mb-3" });
+  if (data.contacts.length) list.append(...data.contacts.map(contactRow));
+  else list.append(el("li", { className: "list-group-item text-body-secondary", text: labels.labelNone }));
+  const parts = [el("h2", { className: "h6", text: labels.labelContacts }), list];
+  if (data.colleagues.length) {
+    parts.push(el("h2", { className: "h6", text: labels.labelColleagues }));
+    parts.push(el("ul", { className: "list-group" }, ...data.colleagues.map((user) =>
+      el("li", { className: "list-group-item" },
+        el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true" }),
+        ` ${user.name || user.email} `,
+        el("span", { className: "small text-body-secondary", text: user.email })))));
+  }
+  results.replaceChildren(...parts);
+}
+
+async function search(query) {
+  controller?.abort();
+  const url = new URL(location.href);
+  if (!query.trim()) {
+    results.hidden = true;
+    book.hidden = false;
+    url.searchParams.delete("q");
+    history.replaceState(null, "", url);
+    return;
+  }
+  url.searchParams.set("q", query);
+  history.replaceState(null, "", url);
+  controller = new AbortController();
+  try {
+    const response = await fetch(`${input.dataset.searchUrl}?q=${encodeURIComponent(query)}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+      signal: controller.signal,
+    });
+    if (!response.ok) return;
+    render(await response.json());
+    results.hidden = false;
+    book.hidden = true;
+  } catch (error) {
+    if (error.name !== "AbortError") console.error("contacts search failed", error);
+  }
+}
+
+if (input && results) {
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => search(input.value), DELAY_MS);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    search(input.value);
+  });
+  // Typed before this module loaded (a slow page): search for it now.
+  if (input.value.trim() && input.value !== input.defaultValue) search(input.value);
+}

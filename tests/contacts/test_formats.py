@@ -1,0 +1,175 @@
+"""Parsing the shared fixture files gives what their README says a correct import yields."""
+
+from pathlib import Path
+
+import pytest
+
+from contacts.formats import csvfile, records, sniff, vcard
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def read(name: str, default_country: str = "GB") -> list[records.ContactData | records.Rejected]:
+    data = (FIXTURES / name).read_bytes()
+    sniffed = sniff.sniff(data[:65536], size=len(data))
+    text = sniff.decode(data, sniffed.encoding)
+    if sniffed.format == sniff.VCARD:
+        items = vcard.parse(text.splitlines())
+    else:
+        rows, _delimiter = csvfile.reader(text)
+        _fmt, mapping = csvfile.detect(next(rows))
+        items = csvfile.parse(text, mapping)
+    return [
+        i if isinstance(i, records.Rejected) else records.clean(i, default_country) for i in items
+    ]
+
+
+def by_name(items: list) -> dict[str, records.ContactData]:
+    return {i.display_name: i for i in items if isinstance(i, records.ContactData)}
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "encoding", "csv_format"),
+    [
+        ("outlook_export_cp1252.csv", sniff.CSV, "cp1252", csvfile.OUTLOOK),
+        ("google_contacts.csv", sniff.CSV, "utf-8", csvfile.GOOGLE),
+        ("thunderbird_utf16.csv", sniff.CSV, "utf-16", csvfile.THUNDERBIRD),
+        ("ios_contacts_v3.vcf", sniff.VCARD, "utf-8", None),
+        ("android_export_v21.vcf", sniff.VCARD, "utf-8", None),
+        ("nextcloud_v4.vcf", sniff.VCARD, "utf-8", None),
+    ],
+)
+def test_each_fixture_is_recognised_with_its_encoding_and_application(
+    name, fmt, encoding, csv_format
+):
+    data = (FIXTURES / name).read_bytes()
+    sniffed = sniff.sniff(data[:65536], size=len(data))
+    assert (sniffed.format, sniffed.encoding) == (fmt, encoding)
+    if csv_format:
+        rows, _delimiter = csvfile.reader(sniff.decode(data, encoding))
+        assert csvfile.detect(next(rows))[0] == csv_format
+
+
+def test_outlook_export_yields_four_rows_with_countries_from_the_row():
+    items = read("outlook_export_cp1252.csv")
+    contacts = by_name(items)
+    assert list(contacts) == ["Zoë Ménard", "James O'Neill", "Acme Widgets Inc.", "Broken Number"]
+
+    zoe = contacts["Zoë Ménard"]
+    assert zoe.company == "Café Lumière SARL"
+    assert ("work", "+33142685300", "") in zoe.phones
+    assert ("mobile", "+33612345678", "") in zoe.phones  # French, from Business Country/Region
+    assert (zoe.birth_year, zoe.birth_month, zoe.birth_day) == (1981, 3, 14)
+    assert zoe.notes == "Prefers calls after 10:00.\nSpeaks French and English."
+    assert zoe.line == 2
+
+    james = contacts["James O'Neill"]
+    assert [p[1] for p in james.phones] == ["+442079460018", "+441632960123"]
+    assert ("home", "+441632960123", "") in james.phones
+    assert james.birth_month is None  # "0/0/00" means no birthday
+
+    acme = contacts["Acme Widgets Inc."]
+    assert acme.company == "Acme Widgets Inc." and not acme.given_name
+    assert [p[1] for p in acme.phones] == ["+14155550134"]
+
+    broken = contacts["Broken Number"]
+    assert broken.phones == [] and broken.emails == []
+    assert len(broken.problems) == 2
+    assert "call me maybe" in broken.problems[0] and "not-an-email" in broken.problems[1]
+    assert broken.line == 6  # Zoë's note spans two lines
+
+
+def test_google_export_splits_packed_cells_and_reads_labels_and_yearless_birthdays():
+    contacts = by_name(read("google_contacts.csv"))
+    aiko = contacts["Aiko Tanaka"]
+    assert [e[1] for e in aiko.emails] == ["aiko@sakura.example", "a.tanaka@home.example"]
+    assert aiko.categories == ["Clients"]
+    assert ("mobile", "+819012345678", "") in aiko.phones
+    assert ("work", "+81312345678", "") in aiko.phones  # Japanese, from the address country
+    assert aiko.addresses[0]["city"] == "Chuo-ku" and aiko.addresses[0]["country"] == "Japan"
+
+    muller = contacts["Müller"]
+    assert muller.given_name == "Müller" and muller.family_name == ""
+    assert (muller.birth_year, muller.birth_month, muller.birth_day) == (None, 2, 29)
+    assert muller.notes == 'Only first name known, "quoted" note, with, commas'
+
+
+def test_thunderbird_utf16_export_joins_the_birthday_columns():
+    (soren,) = read("thunderbird_utf16.csv")
+    assert soren.display_name == "Søren Kierkegaard"
+    assert (soren.birth_year, soren.birth_month, soren.birth_day) == (1813, 5, 5)
+    assert ("work", "+4533123456", "") in soren.phones
+    assert ("mobile", "+4520123456", "") in soren.phones  # Danish, from the row
+
+
+def test_ios_vcard_reads_grouped_labels_photo_escaped_note_and_fn_only_names():
+    contacts = by_name(read("ios_contacts_v3.vcf"))
+    ines = contacts["Inês Ferreira"]
+    assert ("other", "ines.f@personal.example") in ines.emails  # item1 + X-ABLabel Other
+    assert ("work", "ines@lisboadesign.example") in ines.emails
+    assert ines.photo is not None and ines.photo.startswith(b"\x89PNG")
+    assert ines.notes == "Met at Web Summit.\nFollow up in Q1, re: rebrand."
+    assert ("mobile", "+351912345678", "") in ines.phones
+    chen = contacts["Dr. Chen Wei"]
+    assert chen.given_name == "" and chen.family_name == ""
+    assert chen.company == "Shenzhen Components Ltd."
+
+
+def test_android_vcard_21_decodes_quoted_printable_over_a_soft_line_break():
+    items = read("android_export_v21.vcf")
+    contacts = by_name(items)
+    lukasz = contacts["Łukasz Kowalski"]
+    assert lukasz.given_name == "Łukasz" and lukasz.family_name == "Kowalski"
+    assert lukasz.notes == "Zawód: hydraulik. Dzwonić rano, najlepiej przed ósmą."
+    assert ("mobile", "+48601234567", "") in lukasz.phones
+    assert "Phone Only" in contacts
+    rejected = [i for i in items if isinstance(i, records.Rejected)]
+    assert [(r.line, "END:VCARD" in r.reason) for r in rejected] == [(17, True)]
+
+
+def test_nextcloud_vcard_4_reads_tel_uris_with_extensions_and_keeps_the_uid():
+    (olumide,) = read("nextcloud_v4.vcf")
+    assert ("mobile", "+2348031234567", "") in olumide.phones
+    assert ("work", "+23412710000", "102") in olumide.phones
+    assert (olumide.birth_year, olumide.birth_month, olumide.birth_day) == (None, 4, 15)
+    assert olumide.uid == "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
+    assert olumide.categories == ["Partners", "Fintech"]
+
+
+def test_a_csv_without_a_known_header_gets_a_guessed_mapping():
+    fmt, mapping = csvfile.detect(["Full name", "E-mail", "Mobile", "Notes", "Favourite colour"])
+    assert fmt == csvfile.CUSTOM
+    assert mapping == ["full_name", "email", "phone:mobile", "notes", ""]
+
+
+def test_mapping_targets_are_checked():
+    assert csvfile.target_is_valid("phone#3:value")
+    assert csvfile.target_is_valid("address:work:postal_code")
+    assert not csvfile.target_is_valid("is_superuser")
+
+
+def test_vcard_writer_output_reads_back_the_same_values():
+    row = {
+        "uid": "u-1",
+        "display_name": "Zoë Ménard",
+        "given_name": "Zoë",
+        "family_name": "Ménard",
+        "company": "Café; Lumière, SARL",
+        "job_title": "",
+        "notes": "Line one\nLine two, with a comma",
+        "birthday": "--02-29",
+        "categories": ["Suppliers"],
+        "emails": [("work", "zoe@example.org")],
+        "phones": [("mobile", "+33612345678", ""), ("work", "+23412710000", "102")],
+        "addresses": [],
+    }
+    for version in ("3.0", "4.0"):
+        text = "".join(vcard.write([row], version))
+        (parsed,) = vcard.parse(text.splitlines())
+        data = records.clean(parsed, "GB")
+        assert data.display_name == "Zoë Ménard"
+        assert data.company == "Café; Lumière, SARL"
+        assert data.notes == row["notes"]
+        assert (data.birth_year, data.birth_month, data.birth_day) == (None, 2, 29)
+        assert data.phones == [("mobile", "+33612345678", ""), ("work", "+23412710000", "102")]
+        assert data.uid == "u-1"
