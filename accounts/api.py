@@ -206,6 +206,8 @@ class PresenceView(APIView):
             [request.user.pk, *(p.pk for p in people)], now=presence.clock()
         )
         mine = snaps[request.user.pk]
+        hidden = selectors.presence_hidden_ids(user_ids=[p.pk for p in people])
+        offline = presence.Snapshot()
         data = {
             "me": {"state": mine.state.value, "manual": mine.manual, "text": mine.text},
             "people": [
@@ -216,7 +218,7 @@ class PresenceView(APIView):
                     "initials": person.initials,
                     "photo": person.photo_url_small,
                     "group": "company",
-                    **snaps[person.pk].public(),
+                    **(offline if person.pk in hidden else snaps[person.pk]).public(),
                 }
                 for person in people
             ],

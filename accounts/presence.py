@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
@@ -297,6 +299,17 @@ def company_presence_group(company_id: int) -> str:
     return f"accounts.company.{company_id}.presence"
 
 
+async def _hidden(user_id: int) -> bool:
+    from accounts import selectors
+
+    return bool(await database_sync_to_async(selectors.presence_hidden_ids)(user_ids=[user_id]))
+
+
+def presence_republish(*, user_id: int, company_id: int | None) -> None:
+    """After a privacy change: tell watchers what they may see now (from sync code)."""
+    async_to_sync(publish)(user_id=user_id, company_id=company_id, before=None)
+
+
 async def _snapshot(user_id: int) -> Snapshot:
     return (await get_store().snapshot([user_id], now=clock()))[user_id]
 
@@ -306,6 +319,9 @@ async def publish(*, user_id: int, company_id: int | None, before: Snapshot | No
     and always tell the user's own tabs their own state."""
     after = await _snapshot(user_id)
     public = after.public()
+    if company_id is not None and await _hidden(user_id):
+        public = Snapshot().public()  # "nobody may see me": exactly like offline
+        before = before and Snapshot()
     if company_id is not None and (before is None or before.public() != public):
         await realtime.agroup_send(
             company_presence_group(company_id),

@@ -74,3 +74,12 @@ def company_get(*, user: User) -> Company | None:
 def presence_watchable_users(*, user: User):
     """Users whose presence `user` may see: active colleagues (outside contacts come later)."""
     return user_colleagues(user=user).exclude(pk=user.pk).select_related("profile")
+
+
+def presence_hidden_ids(*, user_ids: list[int]) -> set[int]:
+    """Of these users, those who chose that nobody sees their presence."""
+    return set(
+        User.objects.filter(
+            pk__in=user_ids, profile__presence_visibility=Profile.PresenceVisibility.NOBODY
+        ).values_list("pk", flat=True)
+    )

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import roles
+from accounts import presence, roles
 from accounts.models import Company, Profile, Region, User
 from uc_web.lib import media, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
@@ -135,6 +135,11 @@ def profile_update(*, user: User, data: dict[str, Any]) -> Profile:
     if profile_changed:
         profile.full_clean()
         profile.save(update_fields=profile_changed)
+    if "presence_visibility" in profile_changed:
+        user_id, company_id = user.pk, user.company_id
+        transaction.on_commit(
+            lambda: presence.presence_republish(user_id=user_id, company_id=company_id)
+        )
     return profile
 
 

@@ -1,18 +1,8 @@
 """Personas and shared fixtures: alice and bob work at Northwind, charlie at Blue Harbour."""
 
-import os
-import uuid
+import pytest
 
-# One channel-layer/cache namespace per test run, so runs sharing a Redis never cross.
-os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"uc_test_{uuid.uuid4().hex[:8]}")
-os.environ.setdefault("CACHE_KEY_PREFIX", os.environ["CHANNEL_LAYER_PREFIX"])
-# No Celery worker runs under test: tasks execute in the calling process, in pytest and in
-# the daphne server the browser tests start (it inherits this environment).
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-
-import pytest  # noqa: E402
-
-from tests.accounts.factories import PASSWORD, CompanyFactory, UserFactory  # noqa: E402
+from tests.accounts.factories import PASSWORD, CompanyFactory, UserFactory
 
 pytest_plugins = ["tests.fixtures.live", "tests.fixtures.sockets"]
 

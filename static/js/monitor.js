@@ -86,7 +86,14 @@ export class OnlineMonitor {
     const avatar = document.createElement("span");
     avatar.className = "avatar avatar-sm";
     avatar.setAttribute("aria-hidden", "true");
-    avatar.textContent = person.initials;
+    if (person.photo) {
+      const img = document.createElement("img");
+      img.src = person.photo;
+      img.alt = "";
+      avatar.append(img);
+    } else {
+      avatar.textContent = person.initials;
+    }
 
     const body = document.createElement("div");
     body.className = "flex-grow-1 text-truncate";

@@ -206,6 +206,35 @@ def test_the_presence_snapshot_costs_the_same_queries_for_many_colleagues(
 
     UserFactory.create_batch(30, company=company)
     client.force_login(alice)
-    with django_assert_num_queries(3):  # session, user, colleagues
+    with django_assert_num_queries(4):  # session, user, colleagues, hidden ones
         response = client.get("/api/v1/presence/")
     assert len(response.json()["people"]) == 30
+
+
+async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob, connect):
+    from accounts import services
+
+    alices = await connect(alice)
+    bobs = await connect(bob)
+    assert (await presence_of(alices, bob))["state"] == "online"
+    await sync_to_async(services.profile_update)(user=bob, data={"presence_visibility": "nobody"})
+    assert (await presence_of(alices, bob)) == {
+        "type": "presence.changed",
+        "user": bob.pk,
+        "state": "offline",
+        "text": "",
+    }
+    await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": "secret"})
+    while (await next_of(bobs, "my_presence.changed"))["state"] != "busy":
+        pass  # the republish after the privacy change told bob's tab first
+    while not await alices.receive_nothing(timeout=0.5):
+        event = await alices.receive_json_from()
+        assert event.get("user") != bob.pk, event  # nothing more about bob reaches alice
+
+    def snapshot() -> dict:
+        client = Client()
+        client.force_login(alice)
+        return client.get("/api/v1/presence/").json()
+
+    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""

@@ -1,0 +1,11 @@
+"""Loaded with `-p tests.envsetup` (pyproject addopts) before Django reads its settings."""
+
+import os
+import uuid
+
+# One channel-layer/cache namespace per test run, so runs sharing a Redis never cross.
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"uc_test_{uuid.uuid4().hex[:8]}")
+os.environ.setdefault("CACHE_KEY_PREFIX", os.environ["CHANNEL_LAYER_PREFIX"])
+# No Celery worker runs under test: tasks execute in the calling process, in pytest and in
+# the daphne servers the browser tests start (they inherit this environment).
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
