@@ -21,8 +21,7 @@ PREFIX_CHARS = 100  # the length the prefix index of migration 0002 covers
 
 def dialling_country_for(user: User) -> str:
     """The country whose numbers a user may type without a country code."""
-    # The preference arrives with the profile issue (accounts.User.default_dialling_country);
-    # until then, and for users who have not chosen, the installation's fallback.
+    # The user's preference, else the company's default, else the installation's fallback.
     country = getattr(user, "default_dialling_country", "") or FALLBACK_DIALLING_COUNTRY
     return str(country).upper()
 

@@ -12,9 +12,14 @@ def add(user, **fields) -> Contact:
     return services.contact_create(by=user, book=book, data=services.ContactInput(**fields))
 
 
-def test_dialling_country_falls_back_until_users_choose_one(alice):
+def test_dialling_country_is_mine_else_my_companys_else_the_fallback(alice, bob):
+    from accounts import services as account_services
+
     assert selectors.dialling_country_for(alice) == "GB"
-    alice.default_dialling_country = "fr"  # the attribute the profile issue adds
+    alice.company.default_dialling_country = "DE"
+    alice.company.save()
+    assert selectors.dialling_country_for(bob) == "DE"
+    account_services.profile_update(user=alice, data={"dialling_country": "FR"})
     assert selectors.dialling_country_for(alice) == "FR"
 
 

@@ -55,5 +55,5 @@ def test_on_a_narrow_screen_the_monitor_is_a_page(new_page, alice, bob, password
     sign_in(page, alice, password)
     expect(page.get_by_role("complementary", name="Online Monitor")).to_be_hidden()
     page.get_by_role("button", name="Toggle navigation").click()
-    page.get_by_role("link", name="Online Monitor").click()
+    page.get_by_role("link", name="Online Monitor", exact=True).click()
     expect(page.locator(".monitor-entry", has_text="Bob Okafor")).to_contain_text("Offline")
