@@ -82,25 +82,7 @@ class ProfileAdminForm(_PhoneFieldsForm):
 
     class Meta:
         model = Profile
-        fields = [
-            "job_title",
-            "department",
-            "phone_mobile",
-            "phone_work",
-            "phone_home",
-            "time_zone",
-            "language",
-            "date_format",
-            "dialling_country",
-            "ring_timeout_seconds",
-            "sounds_enabled",
-            "desktop_notifications",
-            "away_after_minutes",
-            "presence_visibility",
-            "contact_requests_from",
-            "directory_visible_outside",
-            "regions",
-        ]
+        fields = [*Profile.EDITABLE_FIELDS, "regions"]
 
     def dialling_country(self) -> str:
         if self.cleaned_data.get("dialling_country"):

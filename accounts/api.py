@@ -14,24 +14,7 @@ from rest_framework.views import APIView
 from accounts import phones, presence, selectors, services
 from accounts.models import Profile, Region, User, time_zone_names
 
-PROFILE_API_FIELDS = [
-    "job_title",
-    "department",
-    "phone_mobile",
-    "phone_work",
-    "phone_home",
-    "time_zone",
-    "language",
-    "date_format",
-    "dialling_country",
-    "ring_timeout_seconds",
-    "sounds_enabled",
-    "desktop_notifications",
-    "away_after_minutes",
-    "presence_visibility",
-    "contact_requests_from",
-    "directory_visible_outside",
-]
+PROFILE_API_FIELDS = list(Profile.EDITABLE_FIELDS)
 
 
 class MeSerializer(serializers.ModelSerializer):

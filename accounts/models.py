@@ -362,6 +362,26 @@ class Profile(models.Model):
         Region, verbose_name=_("regions and markets"), blank=True, related_name="members"
     )
 
+    # What a user may change about themselves (profile page, API, admin inline).
+    EDITABLE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "job_title",
+        "department",
+        "phone_mobile",
+        "phone_work",
+        "phone_home",
+        "time_zone",
+        "language",
+        "date_format",
+        "dialling_country",
+        "ring_timeout_seconds",
+        "sounds_enabled",
+        "desktop_notifications",
+        "away_after_minutes",
+        "presence_visibility",
+        "contact_requests_from",
+        "directory_visible_outside",
+    )
+
     class Meta:
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")

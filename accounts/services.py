@@ -11,26 +11,7 @@ from accounts.models import Company, Profile, Region, User
 from uc_web.lib import media, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
-PROFILE_FIELDS = frozenset(
-    {
-        "job_title",
-        "department",
-        "phone_mobile",
-        "phone_work",
-        "phone_home",
-        "time_zone",
-        "language",
-        "date_format",
-        "dialling_country",
-        "ring_timeout_seconds",
-        "sounds_enabled",
-        "desktop_notifications",
-        "away_after_minutes",
-        "presence_visibility",
-        "contact_requests_from",
-        "directory_visible_outside",
-    }
-)
+PROFILE_FIELDS = frozenset(Profile.EDITABLE_FIELDS)
 USER_FIELDS = frozenset({"first_name", "last_name"})
 COMPANY_FIELDS = frozenset(
     {"name", "address", "website", "phone", "default_time_zone", "default_dialling_country"}
