@@ -4,8 +4,8 @@ import codecs
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Collate, Left
+from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Collate, Concat, Left
 
 from accounts import selectors as account_selectors
 from accounts.models import User
@@ -197,10 +197,21 @@ def directory_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> li
 
 
 def directory_search_outside_company(*, user: User, query: str) -> QuerySet[User]:
-    """Users of other companies found by exact e-mail or exact full name — only those who
-    allow it. No user can allow it yet (the preference comes with the profile issue), so
-    this finds nobody; the directory cannot be scraped across companies."""
-    return User.objects.none()
+    """Users of other companies who allow being found, by exact e-mail or exact full name
+    only (case aside), so the directory cannot be scraped across companies."""
+    query = " ".join(query.split())
+    if not query:
+        return User.objects.none()
+    exact = Q(email__iexact=query)
+    if "@" not in query:
+        exact |= Q(full_name__iexact=query)
+    return (
+        User.objects.filter(is_active=True, profile__directory_visible_outside=True)
+        .exclude(company_id=user.company_id)
+        .exclude(company__isnull=True)
+        .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+        .filter(exact)[:5]
+    )
 
 
 def linkable_users(*, user: User) -> QuerySet[User]:

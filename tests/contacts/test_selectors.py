@@ -125,3 +125,15 @@ def test_search_summaries_cost_five_queries_and_match_the_contacts(
     assert [row["id"] for row in found] == expected
     assert found[0]["phones"][0]["display"] == "020 7946 0018"
     assert found[0]["is_on_net"] is False
+
+
+def test_people_elsewhere_are_found_only_if_they_allow_it_and_only_by_exact_match(alice, charlie):
+    from accounts import services as account_services
+
+    assert selectors.directory_search(user=alice, query=charlie.email) == []
+    account_services.profile_update(user=charlie, data={"directory_visible_outside": True})
+    assert selectors.directory_search(user=alice, query=charlie.email.upper()) == [charlie]
+    assert selectors.directory_search(user=alice, query="charlie  NGUYEN") == [charlie]
+    # no partial matches across companies: the directory cannot be scraped
+    assert selectors.directory_search(user=alice, query="charlie") == []
+    assert selectors.directory_search(user=alice, query="blueharbour.example") == []

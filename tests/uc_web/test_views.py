@@ -92,3 +92,11 @@ def test_a_missing_page_shows_our_404(client, alice):
     client.force_login(alice)
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_the_openapi_schema_builds_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    assert "/api/v1/contacts/{id}/" in target.read_text()
