@@ -108,6 +108,7 @@ def prepare_database() -> list[str]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -137,7 +138,7 @@ def prepare_database() -> list[str]:
     for user in User.objects.order_by("pk"):
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()
         keys.append(session.session_key)

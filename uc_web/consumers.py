@@ -156,7 +156,7 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
 
     # --- messages from the channel layer ---------------------------------------------
     async def event_forward(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        await self.send(text_data=message["text"])
 
     async def session_revalidate(self, message: dict[str, Any]) -> None:
         self.last_session_check = time.monotonic()

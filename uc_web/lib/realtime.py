@@ -6,6 +6,7 @@ fetches a snapshot, so a dropped event costs freshness, never correctness.
 """
 
 import asyncio
+import json
 import logging
 import re
 import uuid
@@ -35,12 +36,17 @@ def _check(group: str, event: dict[str, Any]) -> None:
         raise ValueError(f"event type must be <entity>.<verb>: {event.get('type')!r}")
 
 
+def _forward(event: dict[str, Any]) -> dict[str, Any]:
+    # Encoded once here rather than once per receiving socket (a group may hold hundreds).
+    return {"type": "event.forward", "text": json.dumps(event, separators=(",", ":"))}
+
+
 def send_to_group(group: str, event: dict[str, Any]) -> None:
     """Push `event` to every socket in `group` (from sync code)."""
     _check(group, event)
     layer = get_channel_layer()
     try:
-        async_to_sync(layer.group_send)(group, {"type": "event.forward", "event": event})
+        async_to_sync(layer.group_send)(group, _forward(event))
     except Exception:
         # The database already holds the change; clients catch up from a snapshot.
         logger.exception("realtime: could not send %s to %s", event.get("type"), group)
@@ -65,7 +71,7 @@ def revalidate_sessions(user_id: int) -> None:
 async def agroup_send(group: str, event: dict[str, Any]) -> None:
     """Push `event` to every socket in `group` (from async code)."""
     _check(group, event)
-    await get_channel_layer().group_send(group, {"type": "event.forward", "event": event})
+    await get_channel_layer().group_send(group, _forward(event))
 
 
 _loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]]" = (
