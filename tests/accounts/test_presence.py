@@ -25,6 +25,17 @@ def fresh_store(settings):
     presence._store = None
 
 
+async def people_seen_by(user) -> dict[int, dict]:
+    """The presence snapshot (the API the Online Monitor loads), by user id."""
+
+    def snapshot() -> dict:
+        client = Client()
+        client.force_login(user)
+        return client.get("/api/v1/presence/").json()
+
+    return {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+
+
 async def presence_of(comm, user, timeout: float = 5) -> dict:
     """The next presence.changed about `user` seen by `comm`."""
     while True:
@@ -93,12 +104,7 @@ async def test_appear_offline_is_offline_in_the_snapshot_too(alice, bob, connect
     await bobs.send_json_to({"type": "presence.set", "state": "appear_offline", "text": "hm"})
     assert (await next_of(bobs, "my_presence.changed"))["state"] == "appear_offline"
 
-    def snapshot() -> dict:
-        client = Client()
-        client.force_login(alice)
-        return client.get("/api/v1/presence/").json()
-
-    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""
 
 
@@ -111,12 +117,7 @@ async def test_a_manual_state_holds_on_every_tab(alice, bob, connect):
     await alices.send_json_to({"type": "ping"})
     await next_of(alices, "pong")
 
-    def snapshot() -> dict:
-        client = Client()
-        client.force_login(alice)
-        return client.get("/api/v1/presence/").json()
-
-    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "dnd"
 
 
@@ -128,12 +129,7 @@ async def test_closing_one_of_two_tabs_keeps_bob_online(alice, bob, connect):
     await second.send_json_to({"type": "ping"})
     await next_of(second, "pong")
 
-    def snapshot() -> dict:
-        client = Client()
-        client.force_login(alice)
-        return client.get("/api/v1/presence/").json()
-
-    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "online"
     await second.disconnect()
     assert (await presence_of(alices, bob))["state"] == "offline"
@@ -231,10 +227,5 @@ async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob,
         event = await alices.receive_json_from()
         assert event.get("user") != bob.pk, event  # nothing more about bob reaches alice
 
-    def snapshot() -> dict:
-        client = Client()
-        client.force_login(alice)
-        return client.get("/api/v1/presence/").json()
-
-    people = {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""
