@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.presence import State
+from uc_web.lib import media
 from uc_web.views import COMING_SOON
 
 MONITOR_GROUPS = [
@@ -33,4 +34,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "monitor_groups": MONITOR_GROUPS,
         "monitor_actions": MONITOR_ACTIONS,
         "presence_states": State.choices,
+        "max_upload_bytes": media.MAX_UPLOAD_BYTES,
     }
