@@ -155,6 +155,15 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "code": code, "detail": detail, "ref": ref})
 
     # --- messages from the channel layer ---------------------------------------------
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] == "event.forward":
+            # Channels closes stale database connections before every handler, one
+            # thread-pool round trip each; forwarding an event touches no database, and a
+            # company-wide event reaches hundreds of sockets at once (bench/presence_fanout.py).
+            await self.event_forward(message)
+            return
+        await super().dispatch(message)
+
     async def event_forward(self, message: dict[str, Any]) -> None:
         await self.send(text_data=message["text"])
 
