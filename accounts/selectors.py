@@ -83,3 +83,13 @@ def presence_hidden_ids(*, user_ids: list[int]) -> set[int]:
             pk__in=user_ids, profile__presence_visibility=Profile.PresenceVisibility.NOBODY
         ).values_list("pk", flat=True)
     )
+
+
+def may_reach(*, user: User, other: User) -> bool:
+    """Whether `user` may call or message `other`: both active, and colleagues.
+
+    Accepted contacts outside the company and blocks join this rule with contact requests.
+    """
+    if user.pk == other.pk or not (user.is_active and other.is_active):
+        return False
+    return user.company_id is not None and user.company_id == other.company_id
