@@ -4,6 +4,8 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -161,6 +163,11 @@ class PresencePersonSerializer(serializers.Serializer):
     initials = serializers.CharField()
     photo = serializers.CharField(allow_blank=True, help_text="URL of the 64 px photo, or empty")
     group = serializers.ChoiceField(choices=["favourites", "company", "contacts"])
+    relation = serializers.ChoiceField(
+        choices=["colleague", "contact", "pending"],
+        help_text="pending: my contact request waits for their answer (no presence)",
+    )
+    favourite = serializers.BooleanField()
     state = serializers.ChoiceField(choices=presence.State.choices)
     text = serializers.CharField(allow_blank=True)
 
@@ -171,39 +178,203 @@ class MyPresenceSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True)
 
 
+class RequestPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    initials = serializers.CharField()
+    photo = serializers.CharField(allow_blank=True)
+    company = serializers.CharField(allow_blank=True)
+
+
+class ContactRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender = RequestPersonSerializer()
+    message = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
 class PresenceSnapshotSerializer(serializers.Serializer):
     me = MyPresenceSerializer()
     people = PresencePersonSerializer(many=True)
+    requests = ContactRequestSerializer(many=True, help_text="Requests waiting for my answer")
+
+
+def _person(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "name": user.get_full_name() or user.email,
+        "email": user.email,
+        "initials": user.initials,
+        "photo": user.photo_url_small,
+    }
 
 
 class PresenceView(APIView):
-    """The Online Monitor's snapshot: everyone I may watch, and my own presence.
+    """The Online Monitor's snapshot: everyone in my monitor, my own presence and the
+    contact requests waiting for my answer.
 
-    Clients load it on every (re)connect, then apply `presence.changed` events.
+    Clients load it on every (re)connect and on `monitor.changed`, then apply
+    `presence.changed` events. Whoever may not see a person gets Offline for them.
     """
 
     @extend_schema(responses=PresenceSnapshotSerializer)
     def get(self, request: Request) -> Response:
-        people = list(selectors.presence_watchable_users(user=request.user))
+        entries = selectors.monitor_people(user=request.user)
         snaps = async_to_sync(presence.get_store().snapshot)(
-            [request.user.pk, *(p.pk for p in people)], now=presence.clock()
+            [request.user.pk, *(e.user.pk for e in entries)], now=presence.clock()
         )
         mine = snaps[request.user.pk]
-        hidden = selectors.presence_hidden_ids(user_ids=[p.pk for p in people])
-        offline = presence.Snapshot()
         data = {
             "me": {"state": mine.state.value, "manual": mine.manual, "text": mine.text},
             "people": [
                 {
-                    "id": person.pk,
-                    "name": person.get_full_name() or person.email,
-                    "email": person.email,
-                    "initials": person.initials,
-                    "photo": person.photo_url_small,
-                    "group": "company",
-                    **(offline if person.pk in hidden else snaps[person.pk]).public(),
+                    **_person(entry.user),
+                    "group": entry.group,
+                    "relation": entry.relation,
+                    "favourite": entry.favourite,
+                    **(snaps[entry.user.pk] if entry.visible else presence.OFFLINE).public(),
                 }
-                for person in people
+                for entry in entries
+            ],
+            "requests": [
+                {
+                    "id": req.pk,
+                    "sender": {
+                        **_person(req.sender),
+                        "company": req.sender.company.name if req.sender.company else "",
+                    },
+                    "message": req.message,
+                    "created_at": req.created_at,
+                }
+                for req in selectors.contact_request_inbox(user=request.user)
             ],
         }
         return Response(PresenceSnapshotSerializer(data).data)
+
+
+class MonitorAddSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    user = serializers.IntegerField(required=False, help_text="A user id (from the directory)")
+    message = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("email" in attrs) == ("user" in attrs):
+            raise serializers.ValidationError("Give either an email address or a user.")
+        return attrs
+
+
+class MonitorAddResultSerializer(serializers.Serializer):
+    added = serializers.ChoiceField(
+        choices=["colleague", "request"],
+        help_text="colleague: in the monitor now; request: a contact request was sent",
+    )
+    request = serializers.IntegerField(allow_null=True)
+
+
+NO_ONE_TO_ADD = "No one you can add has that email address."
+
+
+class MonitorPeopleView(APIView):
+    """Add someone to my Online Monitor by email or user id: a colleague at once, anyone
+    else through a contact request they accept or decline."""
+
+    @extend_schema(request=MonitorAddSerializer, responses={201: MonitorAddResultSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = MonitorAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "email" in data:
+            person = selectors.reachable_by_email(user=request.user, email=data["email"])
+            if person is None:
+                raise serializers.ValidationError({"email": [NO_ONE_TO_ADD]})
+        else:
+            person = get_object_or_404(
+                selectors.monitor_addable(user=request.user), pk=data["user"]
+            )
+        sent = services.monitor_add(user=request.user, person=person, message=data["message"])
+        result = {"added": "request" if sent else "colleague", "request": sent and sent.pk}
+        return Response(MonitorAddResultSerializer(result).data, status=201)
+
+
+class MonitorPersonView(APIView):
+    """Remove someone from my Online Monitor (ends a contact for both sides, withdraws my
+    unanswered request, or hides a colleague)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
+        services.monitor_remove(user=request.user, person=person)
+        return Response(status=204)
+
+
+class FavouriteView(APIView):
+    """PUT: put a person of my Online Monitor into Favourites; DELETE: take them out."""
+
+    def _set(self, request: Request, pk: int, favourite: bool) -> Response:
+        person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
+        services.monitor_favourite_set(user=request.user, person=person, favourite=favourite)
+        return Response(status=204)
+
+    @extend_schema(request=None, responses={204: None})
+    def put(self, request: Request, pk: int) -> Response:
+        return self._set(request, pk, True)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        return self._set(request, pk, False)
+
+
+class ContactRequestAnswerView(APIView):
+    """Accept or decline a contact request sent to me; DELETE withdraws one I sent."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, pk: int, answer: str) -> Response:
+        if answer not in ("accept", "decline"):
+            raise Http404
+        req = get_object_or_404(selectors.contact_request_inbox(user=request.user), pk=pk)
+        if answer == "accept":
+            services.contact_request_accept(request=req, by=request.user)
+        else:
+            services.contact_request_decline(request=req, by=request.user)
+        return Response(status=204)
+
+
+class ContactRequestView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        req = get_object_or_404(selectors.contact_request_outbox(user=request.user), pk=pk)
+        services.contact_request_cancel(request=req, by=request.user)
+        return Response(status=204)
+
+
+class BlockedPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="blocked.pk")
+    name = serializers.CharField(source="blocked.__str__")
+    email = serializers.EmailField(source="blocked.email")
+    created_at = serializers.DateTimeField()
+
+
+class BlockListView(APIView):
+    """People I blocked."""
+
+    @extend_schema(responses=BlockedPersonSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        blocks = selectors.block_list(user=request.user)
+        return Response(BlockedPersonSerializer(blocks, many=True).data)
+
+
+class BlockView(APIView):
+    """PUT blocks a person (no requests, no calls, no presence either way); DELETE unblocks."""
+
+    @extend_schema(request=None, responses={204: None})
+    def put(self, request: Request, pk: int) -> Response:
+        person = get_object_or_404(selectors.monitor_addable(user=request.user), pk=pk)
+        services.block_create(blocker=request.user, blocked=person)
+        return Response(status=204)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        block = get_object_or_404(selectors.block_list(user=request.user), blocked_id=pk)
+        services.block_delete(blocker=request.user, blocked=block.blocked)
+        return Response(status=204)

@@ -298,7 +298,7 @@ class Profile(models.Model):
         MDY = "mdy", _("11/27/2026 2:05 PM")
 
     class PresenceVisibility(models.TextChoices):
-        COMPANY = "company", _("People in my company")
+        COMPANY = "company", _("People in my company and my accepted contacts")
         CONTACTS = "contacts", _("My accepted contacts only")
         NOBODY = "nobody", _("Nobody")
 
@@ -361,6 +361,10 @@ class Profile(models.Model):
     regions = models.ManyToManyField(
         Region, verbose_name=_("regions and markets"), blank=True, related_name="members"
     )
+    # The status chosen by hand (Busy, Do not disturb, Appear offline; blank: automatic)
+    # and its text. The presence store holds them too; this copy survives a Redis loss.
+    presence_manual = models.CharField(max_length=20, blank=True, editable=False)
+    presence_text = models.CharField(max_length=140, blank=True, editable=False)
 
     # What a user may change about themselves (profile page, API, admin inline).
     EDITABLE_FIELDS: ClassVar[tuple[str, ...]] = (
@@ -392,3 +396,77 @@ class Profile(models.Model):
     @property
     def has_photo(self) -> bool:
         return bool(self.avatar_small)
+
+
+class ContactRequest(models.Model):
+    """One user asking another to become contacts: accepted, both see each other's presence."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    sender = models.ForeignKey(User, on_delete=models.CASCADE, related_name="contact_requests_sent")
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="contact_requests_received"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact request")
+        verbose_name_plural = _("contact requests")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "recipient"], name="contact_request_once"),
+            models.CheckConstraint(
+                condition=~models.Q(sender=models.F("recipient")), name="contact_request_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "state"], name="contact_request_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.sender} -> {self.recipient} ({self.state})"
+
+
+class Block(models.Model):
+    """`blocker` blocked `blocked`: no requests, no calls, no presence either way."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocked {self.blocked}"
+
+
+class MonitorMark(models.Model):
+    """How one person appears in the owner's Online Monitor: a favourite, or removed."""
+
+    class Kind(models.TextChoices):
+        FAVOURITE = "favourite", _("Favourite")
+        REMOVED = "removed", _("Removed from the Online Monitor")
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="monitor_marks")
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "person"], name="monitor_mark_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.person} {self.kind}"

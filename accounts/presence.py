@@ -299,12 +299,6 @@ def company_presence_group(company_id: int) -> str:
     return f"accounts.company.{company_id}.presence"
 
 
-async def _hidden(user_id: int) -> bool:
-    from accounts import selectors
-
-    return bool(await database_sync_to_async(selectors.presence_hidden_ids)(user_ids=[user_id]))
-
-
 def presence_republish(*, user_id: int, company_id: int | None) -> None:
     """After a privacy change: tell watchers what they may see now (from sync code)."""
     async_to_sync(publish)(user_id=user_id, company_id=company_id, before=None)
@@ -314,19 +308,47 @@ async def _snapshot(user_id: int) -> Snapshot:
     return (await get_store().snapshot([user_id], now=clock()))[user_id]
 
 
+OFFLINE = Snapshot()
+
+
 async def publish(*, user_id: int, company_id: int | None, before: Snapshot | None) -> None:
     """Tell watchers the user's visible state if it changed from `before` (None: unknown),
-    and always tell the user's own tabs their own state."""
+    and always tell the user's own tabs their own state.
+
+    Colleagues hear through the company group (one publish, however many watchers), except
+    those blocked either way; accepted contacts through their own user groups. Whoever may
+    not see the user hears "offline", exactly as if they were (or nothing at all).
+    """
+    from accounts import selectors
+    from accounts.models import Profile
+
     after = await _snapshot(user_id)
-    public = after.public()
-    if company_id is not None and await _hidden(user_id):
-        public = Snapshot().public()  # "nobody may see me": exactly like offline
-        before = before and Snapshot()
-    if company_id is not None and (before is None or before.public() != public):
-        await realtime.agroup_send(
-            company_presence_group(company_id),
-            {"type": "presence.changed", "user": user_id, **public},
-        )
+    audience = await database_sync_to_async(selectors.presence_audience)(user_id=user_id)
+    visibility = audience.visibility
+
+    def seen(snapshot: Snapshot | None, visible: bool) -> dict[str, Any] | None:
+        if snapshot is None:
+            return None
+        return snapshot.public() if visible else OFFLINE.public()
+
+    async def tell(group: str, visible: bool, skip: frozenset[int] = frozenset()) -> None:
+        public = seen(after, visible)
+        if seen(before, visible) != public:
+            event = {"type": "presence.changed", "user": user_id, **(public or {})}
+            await realtime.agroup_send(group, event, skip=skip)
+
+    contacts_visible = visibility != Profile.PresenceVisibility.NOBODY
+    company_visible = visibility == Profile.PresenceVisibility.COMPANY
+    if company_id is not None:
+        skip = audience.blocked
+        if not company_visible and contacts_visible:
+            # colleagues who are contacts hear the real state below instead
+            skip |= {pk for pk, company in audience.contacts.items() if company == company_id}
+        await tell(company_presence_group(company_id), company_visible, skip)
+    for contact_id, contact_company in audience.contacts.items():
+        if contact_company == company_id and (company_visible or not contacts_visible):
+            continue  # the company group told them already
+        await tell(realtime.user_group(contact_id), contacts_visible)
     await realtime.agroup_send(
         realtime.user_group(user_id),
         {
@@ -338,9 +360,26 @@ async def publish(*, user_id: int, company_id: int | None, before: Snapshot | No
     )
 
 
+async def _restore_manual(user_id: int, current: Snapshot) -> None:
+    """The database keeps the status chosen by hand; put it back if the store lost it."""
+    from accounts.models import Profile
+
+    row = (
+        await Profile.objects.filter(user_id=user_id)
+        .values_list("presence_manual", "presence_text")
+        .afirst()
+    )
+    if row is None:
+        return
+    manual, text = row[0] or None, row[1]
+    if (manual, text) != (current.manual, current.text):
+        await get_store().set_manual(user_id, manual, text)
+
+
 async def presence_connect(*, user_id: int, company_id: int | None, conn: str) -> None:
     """A tab opened: it counts as active until it says otherwise."""
     before = await _snapshot(user_id)
+    await _restore_manual(user_id, before)
     await get_store().touch(user_id, conn, active=True, now=clock())
     await publish(user_id=user_id, company_id=company_id, before=before)
 
@@ -375,7 +414,12 @@ async def presence_set(
     text = " ".join(text.split())
     if len(text) > STATUS_TEXT_MAX:
         raise ApplicationError(_("The status text is too long."), code="text_too_long")
+    from accounts.models import Profile
+
     before = await _snapshot(user_id)
+    await Profile.objects.filter(user_id=user_id).aupdate(
+        presence_manual=state or "", presence_text=text
+    )
     await get_store().set_manual(user_id, state, text)
     await publish(user_id=user_id, company_id=company_id, before=before)
 

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
@@ -5,7 +7,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 
-from accounts.models import Company, Profile, Region, User
+from accounts.models import Block, Company, ContactRequest, MonitorMark, Profile, Region, User
 
 
 def company_exists() -> bool:
@@ -56,12 +58,14 @@ def market_list(*, user: User) -> QuerySet[Region]:
 
 
 def person_list(*, user: User) -> QuerySet[User]:
-    """Users whose photo and name the acting user may see: their company and themselves."""
+    """Users whose photo and name the acting user may see: their company, their contacts,
+    anyone in a contact request with them, and themselves."""
     if user.is_superuser:
         return User.objects.all()
-    if user.company_id is None:
-        return User.objects.filter(pk=user.pk)
-    return User.objects.filter(company_id=user.company_id)
+    related = Q(pk=user.pk) | Q(pk__in=_request_partners(user.pk, None))
+    if user.company_id is not None:
+        related |= Q(company_id=user.company_id)
+    return User.objects.filter(related)
 
 
 def company_get(*, user: User) -> Company | None:
@@ -71,25 +75,218 @@ def company_get(*, user: User) -> Company | None:
     return Company.objects.prefetch_related("regions").get(pk=user.company_id)
 
 
-def presence_watchable_users(*, user: User):
-    """Users whose presence `user` may see: active colleagues (outside contacts come later)."""
-    return user_colleagues(user=user).exclude(pk=user.pk).select_related("profile")
+# --- contacts, blocks and the Online Monitor ------------------------------------------
 
 
-def presence_hidden_ids(*, user_ids: list[int]) -> set[int]:
-    """Of these users, those who chose that nobody sees their presence."""
-    return set(
-        User.objects.filter(
-            pk__in=user_ids, profile__presence_visibility=Profile.PresenceVisibility.NOBODY
-        ).values_list("pk", flat=True)
+def _request_partners(user_id: int, state: str | None) -> QuerySet[User]:
+    """Users in a contact request with this user (either direction), in `state` if given."""
+    sent = ContactRequest.objects.filter(sender_id=user_id)
+    received = ContactRequest.objects.filter(recipient_id=user_id)
+    if state is not None:
+        sent, received = sent.filter(state=state), received.filter(state=state)
+    return User.objects.filter(
+        Q(pk__in=sent.values("recipient_id")) | Q(pk__in=received.values("sender_id"))
+    ).values("pk")
+
+
+def _others(pairs: Iterable[tuple[int, int]], user_id: int) -> set[int]:
+    return {b if a == user_id else a for a, b in pairs}
+
+
+def contact_ids(*, user_id: int) -> set[int]:
+    """Users who accepted this user's contact request or whose request this user accepted."""
+    pairs = ContactRequest.objects.filter(
+        Q(sender_id=user_id) | Q(recipient_id=user_id), state=ContactRequest.State.ACCEPTED
+    ).values_list("sender_id", "recipient_id")
+    return _others(pairs, user_id)
+
+
+def _blocks_with(user_id: int) -> QuerySet[Block]:
+    return Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id))
+
+
+def blocked_ids(*, user_id: int) -> set[int]:
+    """Users this user blocked or who blocked this user: neither sees nor reaches the other."""
+    return _others(_blocks_with(user_id).values_list("blocker_id", "blocked_id"), user_id)
+
+
+def is_blocked(*, user_id: int, other_id: int) -> bool:
+    return Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
+
+
+def is_contact(*, user_id: int, other_id: int) -> bool:
+    return ContactRequest.objects.filter(
+        Q(sender_id=user_id, recipient_id=other_id) | Q(sender_id=other_id, recipient_id=user_id),
+        state=ContactRequest.State.ACCEPTED,
+    ).exists()
+
+
+def may_see_presence(*, viewer: User, person: User, contacts: set[int] | None = None) -> bool:
+    """Whether `viewer` sees `person`'s real presence (otherwise: Offline).
+
+    `person.profile` must be loaded; `contacts` (the viewer's contact ids) saves a query.
+    """
+    visibility = person.profile.presence_visibility
+    if visibility == Profile.PresenceVisibility.NOBODY:
+        return False
+    if contacts is None:
+        contacts = contact_ids(user_id=viewer.pk)
+    if person.pk in contacts:
+        return True
+    return (
+        visibility == Profile.PresenceVisibility.COMPANY
+        and viewer.company_id is not None
+        and viewer.company_id == person.company_id
+    )
+
+
+@dataclass(frozen=True)
+class MonitorPerson:
+    """One entry of a user's Online Monitor."""
+
+    user: User
+    group: str  # favourites, company, contacts
+    relation: str  # colleague, contact, pending (my request waits for an answer)
+    favourite: bool
+    visible: bool  # whether the viewer sees the person's real presence
+
+
+def monitor_people(*, user: User) -> list[MonitorPerson]:
+    """Everyone in the user's Online Monitor: colleagues (unless removed), accepted contacts
+    and people whose answer to my request is awaited; never anyone blocked either way."""
+    contacts = contact_ids(user_id=user.pk)
+    pending = set(
+        ContactRequest.objects.filter(
+            sender_id=user.pk,
+            state__in=[ContactRequest.State.PENDING, ContactRequest.State.DECLINED],
+        ).values_list("recipient_id", flat=True)
+    )
+    marks = dict(MonitorMark.objects.filter(owner_id=user.pk).values_list("person_id", "kind"))
+    removed = {pk for pk, kind in marks.items() if kind == MonitorMark.Kind.REMOVED}
+    wanted = Q(pk__in=contacts | pending)
+    if user.company_id is not None:
+        wanted |= Q(company_id=user.company_id) & ~Q(pk__in=removed)
+    blocks = list(_blocks_with(user.pk).values_list("blocker_id", "blocked_id"))
+    i_blocked = {blocked for blocker, blocked in blocks if blocker == user.pk}
+    blocked_me = {blocker for blocker, blocked in blocks if blocked == user.pk}
+    people = (
+        User.objects.filter(wanted, is_active=True)
+        .exclude(pk=user.pk)
+        .exclude(pk__in=i_blocked)
+        .select_related("profile")
+    )
+    entries = []
+    for person in people:
+        colleague = user.company_id is not None and person.company_id == user.company_id
+        if person.pk in blocked_me and not colleague:
+            continue  # (a colleague who blocked me stays, always Offline)
+        if person.pk in contacts:
+            relation = "contact"
+        elif colleague:
+            relation = "colleague"
+        else:
+            relation = "pending"  # a declined request looks pending to its sender
+        favourite = relation != "pending" and marks.get(person.pk) == MonitorMark.Kind.FAVOURITE
+        group = "favourites" if favourite else "company" if colleague else "contacts"
+        visible = (
+            relation != "pending"
+            and person.pk not in blocked_me
+            and may_see_presence(viewer=user, person=person, contacts=contacts)
+        )
+        entries.append(MonitorPerson(person, group, relation, favourite, visible))
+    return entries
+
+
+def contact_request_inbox(*, user: User) -> QuerySet[ContactRequest]:
+    """Requests waiting for this user's answer."""
+    return (
+        ContactRequest.objects.filter(recipient=user, state=ContactRequest.State.PENDING)
+        .exclude(sender_id__in=Block.objects.filter(blocker=user).values("blocked_id"))
+        .filter(sender__is_active=True)
+        .select_related("sender__profile", "sender__company")
+    )
+
+
+def contact_request_outbox(*, user: User) -> QuerySet[ContactRequest]:
+    """Requests this user sent that are not accepted (a declined one looks pending)."""
+    return (
+        ContactRequest.objects.filter(sender=user)
+        .exclude(state=ContactRequest.State.ACCEPTED)
+        .select_related("recipient__profile", "recipient__company")
+    )
+
+
+def monitor_addable(*, user: User) -> QuerySet[User]:
+    """People the user may name by id to add to the Online Monitor (or block): those they
+    may see already, and people of other companies who let themselves be found."""
+    outsiders = Q(is_active=True, company__isnull=False, profile__directory_visible_outside=True)
+    return User.objects.filter(Q(pk__in=person_list(user=user).values("pk")) | outsiders).exclude(
+        pk=user.pk
+    )
+
+
+def block_list(*, user: User) -> QuerySet[Block]:
+    """People this user blocked."""
+    return Block.objects.filter(blocker=user).select_related("blocked")
+
+
+def reachable_by_email(*, user: User, email: str) -> User | None:
+    """Whom the user may add to their Online Monitor by email: an active colleague, or
+    someone outside the company who lets themselves be found and takes requests from anyone.
+    Anyone else is None, so the answer tells nothing about who has an account."""
+    person = (
+        User.objects.filter(email__iexact=email.strip(), is_active=True)
+        .select_related("profile")
+        .exclude(pk=user.pk)
+        .first()
+    )
+    if person is None:
+        return None
+    if user.company_id is not None and person.company_id == user.company_id:
+        return person
+    profile = person.profile
+    if (
+        profile.directory_visible_outside
+        and profile.contact_requests_from == Profile.ContactRequestsFrom.ANYONE
+    ):
+        return person
+    return None
+
+
+@dataclass(frozen=True)
+class PresenceAudience:
+    """Who hears about a user's presence, and what: see accounts.presence.publish."""
+
+    company_id: int | None
+    visibility: str
+    contacts: dict[int, int | None]  # contact id -> their company id
+    blocked: frozenset[int]
+
+
+def presence_audience(*, user_id: int) -> PresenceAudience:
+    """The facts about a user that decide who may hear of their presence."""
+    company_id, visibility = (
+        User.objects.filter(pk=user_id).values_list("company_id", "profile__presence_visibility")
+    ).first() or (None, Profile.PresenceVisibility.NOBODY)
+    ids = contact_ids(user_id=user_id)
+    contacts = dict(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", "company_id"))
+    return PresenceAudience(
+        company_id=company_id,
+        visibility=visibility or Profile.PresenceVisibility.COMPANY,
+        contacts=contacts,
+        blocked=frozenset(blocked_ids(user_id=user_id)),
     )
 
 
 def may_reach(*, user: User, other: User) -> bool:
-    """Whether `user` may call or message `other`: both active, and colleagues.
-
-    Accepted contacts outside the company and blocks join this rule with contact requests.
-    """
+    """Whether `user` may call or message `other`: both active, not blocked either way, and
+    colleagues or accepted contacts."""
     if user.pk == other.pk or not (user.is_active and other.is_active):
         return False
-    return user.company_id is not None and user.company_id == other.company_id
+    if is_blocked(user_id=user.pk, other_id=other.pk):
+        return False
+    if user.company_id is not None and user.company_id == other.company_id:
+        return True
+    return is_contact(user_id=user.pk, other_id=other.pk)

@@ -1,13 +1,23 @@
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import presence, roles
-from accounts.models import Company, Profile, Region, User
+from accounts import presence, roles, selectors
+from accounts.models import (
+    Block,
+    Company,
+    ContactRequest,
+    MonitorMark,
+    Profile,
+    Region,
+    User,
+)
 from uc_web.lib import media, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
@@ -281,3 +291,190 @@ def user_sessions_revalidate(*, user: User) -> None:
     """Make every open socket of the user re-check its session (after commit)."""
     user_id = user.pk
     transaction.on_commit(lambda: realtime.revalidate_sessions(user_id))
+
+
+# --- contact requests, blocks and the Online Monitor ---------------------------------
+
+CONTACT_REQUESTS_PER_HOUR = 30
+
+
+def _monitor_changed(*user_ids: int) -> None:
+    """After commit, each user's Online Monitor reloads its snapshot (who is in it)."""
+    ids = list(user_ids)
+    transaction.on_commit(lambda: realtime.send_to_users(ids, {"type": "monitor.changed"}))
+
+
+def _not_allowed() -> ApplicationError:
+    # One message for every refusal, so a request tells nothing about the other person.
+    return ApplicationError(
+        _("You cannot send a contact request to this person."), code="not_allowed"
+    )
+
+
+@transaction.atomic
+def contact_request_send(*, sender: User, recipient: User, message: str = "") -> ContactRequest:
+    """Ask `recipient` to become contacts; if they asked first, that makes us contacts."""
+    if recipient.pk == sender.pk:
+        raise ApplicationError(_("You cannot add yourself."), code="self")
+    if not recipient.is_active or selectors.is_blocked(user_id=sender.pk, other_id=recipient.pk):
+        raise _not_allowed()
+    outsider = sender.company_id is None or sender.company_id != recipient.company_id
+    wants = profile_ensure(user=recipient).contact_requests_from
+    if outsider and wants == Profile.ContactRequestsFrom.COMPANY:
+        raise _not_allowed()
+    if selectors.is_contact(user_id=sender.pk, other_id=recipient.pk):
+        raise ApplicationError(_("You are already contacts."), code="already_contacts")
+    theirs = (
+        ContactRequest.objects.select_for_update()
+        .filter(sender=recipient, recipient=sender)
+        .first()
+    )
+    if theirs is not None:  # pending, or declined earlier and now wanted after all
+        return contact_request_accept(request=theirs, by=sender)
+    existing = ContactRequest.objects.filter(sender=sender, recipient=recipient).first()
+    if existing is not None:
+        return existing  # asking again changes nothing (a declined one stays declined)
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if (
+        ContactRequest.objects.filter(sender=sender, created_at__gte=hour_ago).count()
+        >= CONTACT_REQUESTS_PER_HOUR
+    ):
+        raise ApplicationError(
+            _("You have sent many contact requests in the last hour. Try again later."),
+            code="rate_limited",
+        )
+    request = ContactRequest(sender=sender, recipient=recipient, message=" ".join(message.split()))
+    request.full_clean()
+    request.save()
+    recipient_id, pk = recipient.pk, request.pk
+    transaction.on_commit(
+        lambda: realtime.send_to_users(
+            [recipient_id], {"type": "contact_request.received", "id": pk}
+        )
+    )
+    _monitor_changed(sender.pk, recipient.pk)
+    return request
+
+
+def _check_recipient(request: ContactRequest, by: User) -> None:
+    if request.recipient_id != by.pk:
+        raise PermissionDenied(_("Only the person asked can answer this request."))
+
+
+@transaction.atomic
+def contact_request_accept(*, request: ContactRequest, by: User) -> ContactRequest:
+    """The recipient accepts: from now on both see each other's presence and may call."""
+    _check_recipient(request, by)
+    if request.state != ContactRequest.State.ACCEPTED:
+        request.state = ContactRequest.State.ACCEPTED
+        request.answered_at = timezone.now()
+        request.save(update_fields=["state", "answered_at"])
+        _monitor_changed(request.sender_id, request.recipient_id)
+    return request
+
+
+@transaction.atomic
+def contact_request_decline(*, request: ContactRequest, by: User) -> ContactRequest:
+    """The recipient declines; the sender is not told and cannot ask again."""
+    _check_recipient(request, by)
+    if request.state == ContactRequest.State.PENDING:
+        request.state = ContactRequest.State.DECLINED
+        request.answered_at = timezone.now()
+        request.save(update_fields=["state", "answered_at"])
+        _monitor_changed(request.recipient_id)
+    return request
+
+
+@transaction.atomic
+def contact_request_cancel(*, request: ContactRequest, by: User) -> None:
+    """The sender withdraws a request that was not accepted."""
+    if request.sender_id != by.pk or request.state == ContactRequest.State.ACCEPTED:
+        raise PermissionDenied(_("Only the sender can withdraw an unanswered request."))
+    request.delete()
+    _monitor_changed(request.sender_id, request.recipient_id)
+
+
+@transaction.atomic
+def monitor_add(*, user: User, person: User, message: str = "") -> ContactRequest | None:
+    """Add someone to the Online Monitor: a colleague directly, anyone else by a contact
+    request (returned) that they accept or decline."""
+    if user.company_id is not None and person.company_id == user.company_id:
+        if person.pk == user.pk or not person.is_active:
+            raise ApplicationError(_("You cannot add this person."), code="not_allowed")
+        MonitorMark.objects.filter(
+            owner=user, person=person, kind=MonitorMark.Kind.REMOVED
+        ).delete()
+        _monitor_changed(user.pk)
+        return None
+    return contact_request_send(sender=user, recipient=person, message=message)
+
+
+@transaction.atomic
+def monitor_remove(*, user: User, person: User) -> None:
+    """Remove someone from the Online Monitor: ends a contact for both sides, withdraws an
+    unanswered request, or hides a colleague (who can be added back)."""
+    between = ContactRequest.objects.filter(
+        Q(sender=user, recipient=person) | Q(sender=person, recipient=user)
+    )
+    accepted = between.filter(state=ContactRequest.State.ACCEPTED)
+    if accepted.exists():
+        accepted.delete()
+        MonitorMark.objects.filter(
+            Q(owner=user, person=person) | Q(owner=person, person=user),
+            kind=MonitorMark.Kind.FAVOURITE,
+        ).delete()
+        _monitor_changed(user.pk, person.pk)
+        return
+    if between.filter(sender=user).delete()[0]:
+        _monitor_changed(user.pk, person.pk)
+        return
+    if user.company_id is not None and person.company_id == user.company_id:
+        MonitorMark.objects.update_or_create(
+            owner=user, person=person, defaults={"kind": MonitorMark.Kind.REMOVED}
+        )
+        _monitor_changed(user.pk)
+        return
+    raise ApplicationError(_("This person is not in your Online Monitor."), code="not_in_monitor")
+
+
+def monitor_favourite_set(*, user: User, person: User, favourite: bool) -> None:
+    """Put a colleague or contact in the Favourites group of the Online Monitor, or back."""
+    entries = {entry.user.pk: entry for entry in selectors.monitor_people(user=user)}
+    entry = entries.get(person.pk)
+    if entry is None or entry.relation == "pending":
+        raise ApplicationError(
+            _("Only people in your Online Monitor can be favourites."), code="not_in_monitor"
+        )
+    if favourite:
+        MonitorMark.objects.update_or_create(
+            owner=user, person=person, defaults={"kind": MonitorMark.Kind.FAVOURITE}
+        )
+    else:
+        MonitorMark.objects.filter(
+            owner=user, person=person, kind=MonitorMark.Kind.FAVOURITE
+        ).delete()
+    _monitor_changed(user.pk)
+
+
+@transaction.atomic
+def block_create(*, blocker: User, blocked: User) -> Block:
+    """Block someone: their requests stop, contacts end, presence is hidden both ways and
+    neither can call the other."""
+    if blocked.pk == blocker.pk:
+        raise ApplicationError(_("You cannot block yourself."), code="self")
+    block, _created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    ContactRequest.objects.filter(
+        Q(sender=blocker, recipient=blocked) | Q(sender=blocked, recipient=blocker)
+    ).delete()
+    MonitorMark.objects.filter(
+        Q(owner=blocker, person=blocked) | Q(owner=blocked, person=blocker)
+    ).delete()
+    _monitor_changed(blocker.pk, blocked.pk)
+    return block
+
+
+@transaction.atomic
+def block_delete(*, blocker: User, blocked: User) -> None:
+    """Unblock: presence between colleagues returns; a contact needs a new request."""
+    if Block.objects.filter(blocker=blocker, blocked=blocked).delete()[0]:
+        _monitor_changed(blocker.pk, blocked.pk)

@@ -165,6 +165,8 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
     async def event_forward(self, message: dict[str, Any]) -> None:
+        if self.user_id in message.get("skip", ()):
+            return
         await self.send(text_data=message["text"])
 
     async def session_revalidate(self, message: dict[str, Any]) -> None:

@@ -15,6 +15,23 @@ admin.site.site_title = _("UC Web admin")
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
+    path("monitor/people/", accounts_api.MonitorPeopleView.as_view(), name="monitor-people"),
+    path(
+        "monitor/people/<int:pk>/", accounts_api.MonitorPersonView.as_view(), name="monitor-person"
+    ),
+    path("monitor/favourites/<int:pk>/", accounts_api.FavouriteView.as_view(), name="favourite"),
+    path(
+        "contact-requests/<int:pk>/<str:answer>/",
+        accounts_api.ContactRequestAnswerView.as_view(),
+        name="contact-request-answer",
+    ),
+    path(
+        "contact-requests/<int:pk>/",
+        accounts_api.ContactRequestView.as_view(),
+        name="contact-request",
+    ),
+    path("blocks/", accounts_api.BlockListView.as_view(), name="blocks"),
+    path("blocks/<int:pk>/", accounts_api.BlockView.as_view(), name="block"),
     path("", include("contacts.api_urls")),
 ]
 

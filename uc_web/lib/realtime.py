@@ -36,9 +36,15 @@ def _check(group: str, event: dict[str, Any]) -> None:
         raise ValueError(f"event type must be <entity>.<verb>: {event.get('type')!r}")
 
 
-def _forward(event: dict[str, Any]) -> dict[str, Any]:
+def _forward(event: dict[str, Any], skip: Iterable[int] = ()) -> dict[str, Any]:
     # Encoded once here rather than once per receiving socket (a group may hold hundreds).
-    return {"type": "event.forward", "text": json.dumps(event, separators=(",", ":"))}
+    message: dict[str, Any] = {
+        "type": "event.forward",
+        "text": json.dumps(event, separators=(",", ":")),
+    }
+    if skip:
+        message["skip"] = sorted(skip)  # users whose sockets must not receive it
+    return message
 
 
 def send_to_group(group: str, event: dict[str, Any]) -> None:
@@ -68,10 +74,11 @@ def revalidate_sessions(user_id: int) -> None:
         logger.exception("realtime: could not ask user %s's sockets to revalidate", user_id)
 
 
-async def agroup_send(group: str, event: dict[str, Any]) -> None:
-    """Push `event` to every socket in `group` (from async code)."""
+async def agroup_send(group: str, event: dict[str, Any], *, skip: Iterable[int] = ()) -> None:
+    """Push `event` to every socket in `group` (from async code), except the sockets of the
+    users in `skip` (say, people blocked from hearing of the user the event is about)."""
     _check(group, event)
-    await get_channel_layer().group_send(group, _forward(event))
+    await get_channel_layer().group_send(group, _forward(event, skip))
 
 
 _loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]]" = (
