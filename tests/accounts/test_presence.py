@@ -230,3 +230,122 @@ async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob,
 
     people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""
+
+
+# --- outside contacts, blocks and "accepted contacts only" ----------------------------
+
+
+def _befriend(sender, recipient) -> None:
+    from accounts import services
+    from accounts.models import ContactRequest
+
+    services.contact_request_send(sender=sender, recipient=recipient)
+    request = ContactRequest.objects.get(sender=sender, recipient=recipient)
+    services.contact_request_accept(request=request, by=recipient)
+
+
+async def _heard_about(comm, user, timeout: float = 0.5) -> list[dict]:
+    """Every presence.changed about `user` that `comm` receives within `timeout`."""
+    heard = []
+    while not await comm.receive_nothing(timeout=timeout):
+        message = await comm.receive_json_from()
+        if message.get("user") == user.pk:
+            heard.append(message)
+    return heard
+
+
+async def test_an_outsider_hears_nothing_while_pending_and_the_truth_once_accepted(
+    alice, charlie, connect
+):
+    from accounts import services
+    from accounts.models import ContactRequest
+
+    charlies = await connect(charlie)
+    alices = await connect(alice)
+    await sync_to_async(services.contact_request_send)(sender=charlie, recipient=alice)
+    received = await next_of(alices, "contact_request.received")
+    request = await ContactRequest.objects.aget(sender=charlie)
+    assert received["id"] == request.pk
+    await alices.send_json_to({"type": "presence.set", "state": "busy", "text": "pending"})
+    assert await _heard_about(charlies, alice) == []
+    assert alice.pk not in {
+        pk for pk, p in (await people_seen_by(charlie)).items() if p["state"] != "offline"
+    }
+
+    await sync_to_async(services.contact_request_accept)(request=request, by=alice)
+    assert (await next_of(charlies, "monitor.changed")) == {"type": "monitor.changed"}
+    assert (await people_seen_by(charlie))[alice.pk]["state"] == "busy"
+    await alices.send_json_to({"type": "presence.set", "state": "dnd", "text": "accepted"})
+    assert (await presence_of(charlies, alice))["state"] == "dnd"
+
+
+async def test_a_blocked_colleague_hears_nothing_about_the_blocker(alice, bob, company, connect):
+    from accounts import services
+    from tests.accounts.factories import UserFactory
+
+    dave = await sync_to_async(UserFactory)(company=company, email="dave@northwind.example")
+    await sync_to_async(services.block_create)(blocker=bob, blocked=alice)
+    alices = await connect(alice)
+    daves = await connect(dave)
+    bobs = await connect(bob)
+    assert (await presence_of(daves, bob))["state"] == "online"
+    await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": "not for alice"})
+    assert (await presence_of(daves, bob))["state"] == "busy"
+    assert await _heard_about(alices, bob) == []
+    assert (await people_seen_by(alice))[bob.pk]["state"] == "offline"
+    # and the other way round: bob hears nothing about alice either
+    await alices.send_json_to({"type": "presence.set", "state": "dnd", "text": ""})
+    assert await _heard_about(bobs, alice) == []
+
+
+async def test_accepted_contacts_only_shows_colleagues_offline_and_contacts_the_truth(
+    alice, bob, company, connect
+):
+    from accounts import services
+    from tests.accounts.factories import UserFactory
+
+    dave = await sync_to_async(UserFactory)(company=company, email="dave@northwind.example")
+    await sync_to_async(_befriend)(dave, bob)
+    alices = await connect(alice)
+    daves = await connect(dave)
+    bobs = await connect(bob)
+    await presence_of(alices, bob)
+    await sync_to_async(services.profile_update)(user=bob, data={"presence_visibility": "contacts"})
+    await presence_of(daves, bob)
+    assert (await presence_of(alices, bob))["state"] == "offline"
+    assert (await presence_of(daves, bob))["state"] == "online"  # told again: still visible
+    await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": "contacts only"})
+    assert (await presence_of(daves, bob)) == {
+        "type": "presence.changed",
+        "user": bob.pk,
+        "state": "busy",
+        "text": "contacts only",
+    }
+    assert all(event["state"] == "offline" for event in await _heard_about(alices, bob))
+    assert (await people_seen_by(alice))[bob.pk]["state"] == "offline"
+    assert (await people_seen_by(dave))[bob.pk]["state"] == "busy"
+
+
+async def test_a_former_contact_hears_nothing_more(alice, charlie, connect):
+    from accounts import services
+
+    await sync_to_async(_befriend)(charlie, alice)
+    charlies = await connect(charlie)
+    alices = await connect(alice)
+    assert (await presence_of(charlies, alice))["state"] == "online"
+    await sync_to_async(services.monitor_remove)(user=alice, person=charlie)
+    await next_of(charlies, "monitor.changed")
+    await alices.send_json_to({"type": "presence.set", "state": "busy", "text": "gone"})
+    assert await _heard_about(charlies, alice) == []
+    assert alice.pk not in await people_seen_by(charlie)
+
+
+async def test_a_status_chosen_by_hand_survives_losing_the_presence_store(alice, bob, connect):
+    bobs = await connect(bob)
+    await bobs.send_json_to({"type": "presence.set", "state": "dnd", "text": "Board meeting"})
+    await next_of(bobs, "my_presence.changed")
+    await bobs.disconnect()
+    presence._store = presence.MemoryPresenceStore()  # as after Redis lost its data
+    await connect(bob)
+    people = await people_seen_by(alice)
+    assert (people[bob.pk]["state"], people[bob.pk]["text"]) == ("dnd", "Board meeting")

@@ -1,0 +1,258 @@
+"""Contact requests, favourites, removal and blocking: the API, and what each side sees."""
+
+import pytest
+from django.test import Client
+
+from accounts import selectors, services
+from accounts.models import Block, ContactRequest, MonitorMark, Profile
+from tests.accounts import images
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NO_ONE = "No one you can add has that email address."
+
+
+def findable(user, *, requests_from: str = "anyone"):
+    Profile.objects.filter(user=user).update(
+        directory_visible_outside=True, contact_requests_from=requests_from
+    )
+    return user
+
+
+def api(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def snapshot(user) -> dict:
+    return api(user).get("/api/v1/presence/").json()
+
+
+def people(user) -> dict[str, dict]:
+    return {p["email"]: p for p in snapshot(user)["people"]}
+
+
+def bob_of(user):
+    return UserFactory(company=user.company)
+
+
+def add(by, **body):
+    return api(by).post("/api/v1/monitor/people/", body, content_type="application/json")
+
+
+def test_charlie_asks_alice_by_email_and_she_sees_the_request(alice, charlie):
+    findable(alice)
+    response = add(charlie, email="ALICE@northwind.example", message="We met at the fair")
+    assert response.status_code == 201 and response.json()["added"] == "request"
+
+    inbox = snapshot(alice)["requests"]
+    assert [(r["sender"]["email"], r["message"]) for r in inbox] == [
+        (charlie.email, "We met at the fair")
+    ]
+    assert inbox[0]["sender"]["company"] == "Blue Harbour Logistics"
+    # charlie sees alice as waiting, with no presence at all
+    waiting = people(charlie)[alice.email]
+    assert waiting["relation"] == "pending" and waiting["group"] == "contacts"
+    assert waiting["state"] == "offline" and waiting["text"] == ""
+
+
+def test_an_email_nobody_may_add_gets_one_message_whoever_it_belongs_to(alice, charlie):
+    # alice exists but does not let herself be found outside Northwind
+    unknown = add(charlie, email="nobody@nowhere.example")
+    hidden = add(charlie, email=alice.email)
+    assert unknown.status_code == hidden.status_code == 400
+    assert unknown.json() == hidden.json() == {"email": [NO_ONE]}
+    assert not ContactRequest.objects.exists()
+
+
+def test_accepting_makes_both_see_each_other_in_the_contacts_group(alice, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    request = ContactRequest.objects.get()
+    response = api(alice).post(f"/api/v1/contact-requests/{request.pk}/accept/")
+    assert response.status_code == 204
+
+    assert people(alice)[charlie.email]["relation"] == "contact"
+    assert people(alice)[charlie.email]["group"] == "contacts"
+    assert people(charlie)[alice.email]["relation"] == "contact"
+    assert snapshot(alice)["requests"] == []
+    assert selectors.may_reach(user=charlie, other=alice)
+    assert selectors.may_reach(user=alice, other=charlie)
+
+
+def test_a_declined_request_still_looks_pending_to_its_sender_and_cannot_be_repeated(
+    alice, charlie
+):
+    findable(alice)
+    add(charlie, email=alice.email)
+    request = ContactRequest.objects.get()
+    assert api(alice).post(f"/api/v1/contact-requests/{request.pk}/decline/").status_code == 204
+
+    assert snapshot(alice)["requests"] == []
+    assert people(charlie)[alice.email]["relation"] == "pending"
+    again = add(charlie, email=alice.email)
+    assert again.status_code == 201
+    assert ContactRequest.objects.get().state == ContactRequest.State.DECLINED
+    assert snapshot(alice)["requests"] == []
+    assert not selectors.may_reach(user=charlie, other=alice)
+
+
+def test_only_the_person_asked_can_answer_a_request(alice, bob, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    request = ContactRequest.objects.get()
+    for stranger in (charlie, bob):
+        response = api(stranger).post(f"/api/v1/contact-requests/{request.pk}/accept/")
+        assert response.status_code == 404
+    assert api(alice).post(f"/api/v1/contact-requests/{request.pk}/shrug/").status_code == 404
+    assert ContactRequest.objects.get().state == ContactRequest.State.PENDING
+
+
+def test_the_sender_can_withdraw_and_nobody_else_can(alice, bob, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    request = ContactRequest.objects.get()
+    assert api(alice).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 404
+    assert api(bob).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 404
+    assert api(charlie).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 204
+    assert not ContactRequest.objects.exists()
+
+
+def test_people_who_take_requests_from_colleagues_only_refuse_outsiders(alice, charlie):
+    findable(alice, requests_from="company")
+    assert add(charlie, email=alice.email).json() == {"email": [NO_ONE]}
+    # nor by id from the directory
+    response = add(charlie, user=alice.pk)
+    assert response.status_code == 400
+    assert response.json()["code"] == "not_allowed"
+    assert not ContactRequest.objects.exists()
+
+
+def test_if_she_asked_first_his_request_makes_them_contacts(alice, charlie):
+    findable(alice)
+    findable(charlie)
+    add(alice, email=charlie.email)
+    add(charlie, email=alice.email)
+    assert ContactRequest.objects.get().state == ContactRequest.State.ACCEPTED
+    assert people(alice)[charlie.email]["relation"] == "contact"
+
+
+def test_contact_requests_are_rate_limited(alice, charlie, other_company):
+    strangers = [findable(UserFactory(company=alice.company)) for _ in range(3)]
+    services.CONTACT_REQUESTS_PER_HOUR, limit = 2, services.CONTACT_REQUESTS_PER_HOUR
+    try:
+        assert add(charlie, email=strangers[0].email).status_code == 201
+        assert add(charlie, email=strangers[1].email).status_code == 201
+        refused = add(charlie, email=strangers[2].email)
+    finally:
+        services.CONTACT_REQUESTS_PER_HOUR = limit
+    assert refused.status_code == 400 and refused.json()["code"] == "rate_limited"
+    assert ContactRequest.objects.count() == 2
+
+
+def test_adding_yourself_or_a_forged_id_changes_nothing(alice, charlie):
+    assert add(alice, email=alice.email).json() == {"email": [NO_ONE]}
+    assert add(charlie, user=alice.pk).status_code == 404  # not findable: as if unknown
+    assert add(charlie, user=999_999).status_code == 404
+    assert add(charlie).status_code == 400
+    assert add(charlie, email=alice.email, user=alice.pk).status_code == 400
+    assert not ContactRequest.objects.exists()
+
+
+def test_a_removed_colleague_comes_back_when_added_by_email(alice, bob):
+    assert api(alice).delete(f"/api/v1/monitor/people/{bob.pk}/").status_code == 204
+    assert bob.email not in people(alice)
+    assert alice.email in people(bob)  # removing is one-sided for colleagues
+    response = add(alice, email=bob.email)
+    assert response.json() == {"added": "colleague", "request": None}
+    assert bob.email in people(alice)
+
+
+def test_either_side_can_end_a_contact(alice, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    services.contact_request_accept(request=ContactRequest.objects.get(), by=alice)
+    assert api(alice).delete(f"/api/v1/monitor/people/{charlie.pk}/").status_code == 204
+    assert charlie.email not in people(alice)
+    assert alice.email not in people(charlie)
+    assert not selectors.may_reach(user=charlie, other=alice)
+
+
+def test_removing_a_stranger_is_a_404(alice, charlie):
+    assert api(charlie).delete(f"/api/v1/monitor/people/{alice.pk}/").status_code == 404
+
+
+def test_favourites_form_their_own_group(alice, bob, charlie):
+    assert api(alice).put(f"/api/v1/monitor/favourites/{bob.pk}/").status_code == 204
+    entry = people(alice)[bob.email]
+    assert entry["group"] == "favourites" and entry["favourite"] is True
+    assert people(bob)[alice.email]["group"] == "company"  # only for alice
+    assert api(alice).delete(f"/api/v1/monitor/favourites/{bob.pk}/").status_code == 204
+    assert people(alice)[bob.email]["group"] == "company"
+    # a stranger cannot be a favourite, and neither can someone whose answer is awaited
+    assert api(alice).put(f"/api/v1/monitor/favourites/{charlie.pk}/").status_code == 404
+    findable(alice)
+    add(charlie, email=alice.email)
+    response = api(charlie).put(f"/api/v1/monitor/favourites/{alice.pk}/")
+    assert response.status_code == 400 and response.json()["code"] == "not_in_monitor"
+    assert not MonitorMark.objects.filter(kind=MonitorMark.Kind.FAVOURITE).exists()
+
+
+def test_blocking_ends_the_contact_and_stops_new_requests(alice, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    services.contact_request_accept(request=ContactRequest.objects.get(), by=alice)
+    assert api(alice).put(f"/api/v1/blocks/{charlie.pk}/").status_code == 204
+
+    assert charlie.email not in people(alice)
+    assert alice.email not in people(charlie)
+    assert not selectors.may_reach(user=charlie, other=alice)
+    refused = add(charlie, user=alice.pk)
+    assert refused.status_code == 400 and refused.json()["code"] == "not_allowed"
+    assert not ContactRequest.objects.exists()
+    assert [b["email"] for b in api(alice).get("/api/v1/blocks/").json()] == [charlie.email]
+
+
+def test_a_blocked_colleague_sees_the_blocker_offline_and_cannot_reach_her(alice, bob):
+    assert api(alice).put(f"/api/v1/blocks/{bob.pk}/").status_code == 204
+    assert bob.email not in people(alice)
+    assert people(bob)[alice.email]["state"] == "offline"
+    assert not selectors.may_reach(user=bob, other=alice)
+    assert not selectors.may_reach(user=alice, other=bob)
+    assert api(alice).delete(f"/api/v1/blocks/{bob.pk}/").status_code == 204
+    assert bob.email in people(alice)
+    assert selectors.may_reach(user=bob, other=alice)
+
+
+def test_unblocking_someone_never_blocked_is_a_404(alice, bob, charlie):
+    Block.objects.create(blocker=alice, blocked=bob)
+    assert api(charlie).delete(f"/api/v1/blocks/{bob.pk}/").status_code == 404
+    assert api(charlie).put(f"/api/v1/blocks/{alice.pk}/").status_code == 404  # not findable
+    assert Block.objects.count() == 1
+
+
+def test_an_outside_contacts_photo_is_visible_only_once_a_request_relates_them(
+    alice, charlie, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    services.profile_photo_set(user=alice, upload=images.upload(images.jpeg()))
+    alice.refresh_from_db()
+    url = alice.photo_url_small
+    assert api(bob_of(alice)).get(url).status_code == 200
+    assert api(charlie).get(url).status_code == 404
+    findable(alice)
+    add(charlie, email=alice.email)
+    assert api(charlie).get(url).status_code == 200
+
+
+def test_accepted_contacts_only_hides_presence_from_colleagues_who_are_not(alice, bob, charlie):
+    Profile.objects.filter(user=bob).update(presence_visibility="contacts")
+    bob.refresh_from_db()
+    assert not selectors.may_see_presence(viewer=alice, person=bob)
+    services.contact_request_send(sender=alice, recipient=bob)
+    services.contact_request_accept(request=ContactRequest.objects.get(), by=bob)
+    assert selectors.may_see_presence(viewer=alice, person=bob)
+    assert people(alice)[bob.email]["relation"] == "contact"
+    assert people(alice)[bob.email]["group"] == "company"
