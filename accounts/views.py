@@ -2,6 +2,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -16,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import phones, selectors, services
+from accounts import phones, presence, selectors, services
 from accounts.forms import (
     PHONE_FIELDS,
     CompanyForm,
@@ -60,8 +61,85 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def monitor(request: HttpRequest) -> HttpResponse:
-    """The Online Monitor as a page (narrow screens; the sidebar on wide ones)."""
-    return render(request, "accounts/monitor.html")
+    """The Online Monitor as a page (narrow screens; the sidebar on wide ones), with the
+    people the user blocked."""
+    return render(
+        request, "accounts/monitor.html", {"blocks": selectors.block_list(user=request.user)}
+    )
+
+
+@require_GET
+@login_required
+def person(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's card: details, status if I may see it, and what I can do about them."""
+    from contacts import selectors as contact_selectors
+
+    user = request.user
+    someone = get_object_or_404(
+        selectors.person_list(user=user).select_related("profile", "company"), pk=pk
+    )
+    entry = next((e for e in selectors.monitor_people(user=user) if e.user.pk == pk), None)
+    snap = async_to_sync(presence.get_store().snapshot)([pk], now=presence.clock())[pk]
+    visible = entry is not None and entry.visible
+    public = (snap if visible else presence.OFFLINE).public()
+    related = entry is not None and entry.relation != "pending"
+    context = {
+        "person": someone,
+        "entry": entry,
+        "state": public["state"],
+        "state_label": presence.State(public["state"]).label,
+        "status_text": public["text"],
+        # phone numbers are for colleagues and accepted contacts
+        "show_details": related,
+        "incoming": selectors.contact_request_inbox(user=user).filter(sender=someone).first(),
+        "blocked": selectors.block_list(user=user).filter(blocked=someone).exists(),
+        "linked_contacts": contact_selectors.contact_list(user=user).filter(linked_user=someone),
+        "is_me": someone.pk == user.pk,
+    }
+    return render(request, "accounts/person.html", context)
+
+
+PERSON_ACTIONS = ("add", "remove", "favourite", "unfavourite", "block", "unblock")
+
+
+@require_POST
+@login_required
+def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The person card's buttons (the Online Monitor does the same through the API)."""
+    user = request.user
+    if action not in PERSON_ACTIONS:
+        raise Http404
+    if action == "unblock":
+        block = get_object_or_404(selectors.block_list(user=user), blocked_id=pk)
+        services.block_delete(blocker=user, blocked=block.blocked)
+        messages.success(request, _("%(name)s is no longer blocked.") % {"name": block.blocked})
+        return redirect("accounts:monitor")
+    someone = get_object_or_404(selectors.monitor_addable(user=user), pk=pk)
+    try:
+        if action == "add":
+            sent = services.monitor_add(
+                user=user, person=someone, message=request.POST.get("message", "")[:200]
+            )
+            messages.success(
+                request,
+                _("Contact request sent. They appear once they accept.")
+                if sent
+                else _("Added to your Online Monitor."),
+            )
+        elif action == "remove":
+            services.monitor_remove(user=user, person=someone)
+            messages.success(request, _("Removed from your Online Monitor."))
+        elif action in ("favourite", "unfavourite"):
+            services.monitor_favourite_set(
+                user=user, person=someone, favourite=action == "favourite"
+            )
+        else:
+            services.block_create(blocker=user, blocked=someone)
+            messages.success(request, _("%(name)s is blocked.") % {"name": someone})
+            return redirect("accounts:monitor")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("accounts:person", pk=pk)
 
 
 PROFILE_SECTIONS = ("details", "photo", "preferences", "options", "regions")

@@ -19,11 +19,11 @@ MONITOR_ACTIONS = [
     ("text", _("Send text message"), "bi-chat-text", False),
     ("voicemail", _("Send voice mail"), "bi-mic", False),
     ("videomail", _("Send video mail"), "bi-film", False),
-    ("contact", _("View contact"), "bi-person-vcard", False),
+    ("contact", _("View contact"), "bi-person-vcard", True),
     ("crm", _("View CRM records"), "bi-journal-text", False),
-    ("favourite", _("Add to Favourites"), "bi-star", False),
-    ("remove", _("Remove from Online Monitor"), "bi-person-dash", False),
-    ("block", _("Block"), "bi-slash-circle", False),
+    ("favourite", _("Add to Favourites"), "bi-star", True),
+    ("remove", _("Remove from Online Monitor"), "bi-person-dash", True),
+    ("block", _("Block"), "bi-slash-circle", True),
 ]
 
 

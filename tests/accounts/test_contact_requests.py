@@ -256,3 +256,42 @@ def test_accepted_contacts_only_hides_presence_from_colleagues_who_are_not(alice
     assert selectors.may_see_presence(viewer=alice, person=bob)
     assert people(alice)[bob.email]["relation"] == "contact"
     assert people(alice)[bob.email]["group"] == "company"
+
+
+# --- the person card (HTML) -------------------------------------------------------------
+
+
+def test_the_person_card_shows_a_colleague_with_buttons(alice, bob):
+    page = api(alice).get(f"/people/{bob.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Bob Okafor" in html and "Yes, as a colleague." in html
+    assert "Add to Favourites" in html and "Block" in html
+
+
+def test_charlie_cannot_open_alices_card_or_act_on_her_by_url(alice, charlie):
+    client = api(charlie)
+    assert client.get(f"/people/{alice.pk}/").status_code == 404
+    for action in ("add", "remove", "favourite", "block", "unblock"):
+        assert client.post(f"/people/{alice.pk}/{action}/").status_code == 404
+    assert not ContactRequest.objects.exists() and not Block.objects.exists()
+
+
+def test_the_card_buttons_add_block_and_unblock(alice, charlie):
+    findable(alice)
+    client = api(charlie)
+    response = client.post(f"/people/{alice.pk}/add/", {"message": "Hello"})
+    assert response.status_code == 302
+    assert ContactRequest.objects.get().message == "Hello"
+    assert "waiting for an answer" in client.get(f"/people/{alice.pk}/").content.decode()
+    client.post(f"/people/{alice.pk}/block/")
+    assert Block.objects.filter(blocker=charlie, blocked=alice).exists()
+    monitor = client.get("/monitor/").content.decode()
+    assert "Unblock Alice Fernandez" in monitor
+    client.post(f"/people/{alice.pk}/unblock/")
+    assert not Block.objects.exists()
+
+
+def test_an_unknown_action_is_a_404(alice, bob):
+    assert api(alice).post(f"/people/{bob.pk}/teleport/").status_code == 404
+    assert api(alice).get(f"/people/{bob.pk}/add/").status_code == 405
