@@ -286,7 +286,16 @@ class ContactSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ["id", "book", "display_name", "company", "is_on_net", "phones", "emails"]
+        fields = [
+            "id",
+            "book",
+            "display_name",
+            "company",
+            "is_on_net",
+            "linked_user",
+            "phones",
+            "emails",
+        ]
         read_only_fields = fields
 
 
@@ -308,7 +317,18 @@ class SearchView(APIView):
             "ContactSearchResult",
             {
                 "contacts": ContactSummarySerializer(many=True),
-                "colleagues": DirectoryUserSerializer(many=True),
+                "colleagues": inline_serializer(
+                    "SearchPerson",
+                    {
+                        "id": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        "email": serializers.EmailField(),
+                        "outside": serializers.BooleanField(
+                            help_text="In another company: can be added by a contact request"
+                        ),
+                    },
+                    many=True,
+                ),
             },
         ),
     )
@@ -316,7 +336,15 @@ class SearchView(APIView):
         query = request.query_params.get("q", "")[:100]
         found = selectors.contact_search_summaries(user=request.user, query=query)
         colleagues = selectors.directory_search(user=request.user, query=query)
-        people = [{"id": u.pk, "name": u.get_full_name(), "email": u.email} for u in colleagues]
+        people = [
+            {
+                "id": u.pk,
+                "name": u.get_full_name(),
+                "email": u.email,
+                "outside": u.company_id != request.user.company_id,
+            }
+            for u in colleagues
+        ]
         return Response({"contacts": found, "colleagues": people})
 
 

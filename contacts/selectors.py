@@ -151,6 +151,7 @@ def contact_search_summaries(
             "display_name": name,
             "company": company,
             "is_on_net": linked is not None,
+            "linked_user": linked,
         }
     for row in rows.values():
         row["phones"], row["emails"] = [], []

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import selectors as account_selectors
 from contacts import importing, selectors, services
 from contacts.formats import csvfile, sniff
 from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
@@ -189,7 +190,19 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     if contact is None:
         raise Http404
-    return render(request, "contacts/contact_detail.html", {"contact": contact})
+    entry = None
+    if contact.linked_user_id:
+        entry = next(
+            (
+                e
+                for e in account_selectors.monitor_people(user=request.user)
+                if e.user.pk == contact.linked_user_id
+            ),
+            None,
+        )
+    return render(
+        request, "contacts/contact_detail.html", {"contact": contact, "monitor_entry": entry}
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,7 +22,10 @@ function icon(contact) {
   const labels = results.dataset;
   if (contact.is_on_net) {
     return [
-      el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true", title: labels.labelOnNet }),
+      el("i", {
+        className: "bi bi-person-check-fill text-success", "aria-hidden": "true", title: labels.labelOnNet,
+        "data-presence-user": contact.linked_user,
+      }),
       el("span", { className: "visually-hidden", text: labels.labelOnNet }),
     ];
   }
@@ -50,6 +53,24 @@ function contactRow(contact) {
     el("span", {}, ...icon(contact)), body);
 }
 
+function personRow(user) {
+  const labels = results.dataset;
+  const row = el("li", { className: "list-group-item d-flex align-items-center gap-2" },
+    el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true", "data-presence-user": user.id }),
+    el("span", { className: "flex-grow-1" }, `${user.name || user.email} `,
+      el("span", { className: "small text-body-secondary", text: user.email })));
+  if (user.outside) {
+    // people of other companies join the Online Monitor through a contact request
+    const form = el("form", { method: "post", action: labels.addUrl.replace("/0/", `/${user.id}/`) },
+      el("input", { type: "hidden", name: "csrfmiddlewaretoken",
+        value: document.querySelector("meta[name=csrf-token]")?.content || "" }),
+      el("button", { className: "btn btn-sm btn-outline-primary", text: labels.labelAdd,
+        "aria-label": labels.labelAddPerson.replace("%(name)s", user.name || user.email) }));
+    row.append(form);
+  }
+  return row;
+}
+
 function render(data) {
   const labels = results.dataset;
   const list = el("ul", { className: "list-group mb-3" });
@@ -58,13 +79,10 @@ function render(data) {
   const parts = [el("h2", { className: "h6", text: labels.labelContacts }), list];
   if (data.colleagues.length) {
     parts.push(el("h2", { className: "h6", text: labels.labelColleagues }));
-    parts.push(el("ul", { className: "list-group" }, ...data.colleagues.map((user) =>
-      el("li", { className: "list-group-item" },
-        el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true" }),
-        ` ${user.name || user.email} `,
-        el("span", { className: "small text-body-secondary", text: user.email })))));
+    parts.push(el("ul", { className: "list-group" }, ...data.colleagues.map(personRow)));
   }
   results.replaceChildren(...parts);
+  window.ucMonitor?.paintBadges(results);
 }
 
 async function search(query) {

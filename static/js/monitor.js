@@ -115,6 +115,24 @@ export class OnlineMonitor {
       list.replaceChildren(...members.map((p) => this.entry(p)));
       group.hidden = members.length === 0;
     }
+    this.paintBadges(document);
+  }
+
+  // Icons elsewhere on the page (address book rows, cards) marked data-presence-user show
+  // that person's status too, if they are in this monitor.
+  paintBadges(root) {
+    for (const badge of root.querySelectorAll("[data-presence-user]")) {
+      const person = this.people.get(Number(badge.dataset.presenceUser));
+      if (!person) continue;
+      const state = person.relation === "pending" ? "pending" : person.state;
+      const stale = [...badge.classList].filter((name) =>
+        name.startsWith("bi-") || name.startsWith("presence-") || name === "text-success");
+      badge.classList.remove(...stale);
+      badge.classList.add(ICON[state], `presence-${state}`);
+      badge.title = this.labels[state] || state;
+      const hidden = badge.nextElementSibling;
+      if (hidden?.classList.contains("visually-hidden")) hidden.textContent = badge.title;
+    }
   }
 
   rank(person) {

@@ -108,3 +108,27 @@ def test_blocking_from_the_menu_hides_the_person(new_page, alice, bob, password)
         page.get_by_role("status").filter(has_text="Bob Okafor is no longer blocked")
     ).to_be_visible()
     expect(page.locator(".monitor-entry", has_text="Bob Okafor")).to_contain_text("Offline")
+
+
+def test_an_address_book_entry_shows_the_linked_colleagues_status_live(
+    new_page, alice, bob, password
+):
+    import re
+
+    from contacts import services as contact_services
+    from tests.contacts.factories import ContactFactory
+
+    book = contact_services.book_ensure_default(user=alice)
+    ContactFactory(book=book, linked_user=bob, given_name="Bob", family_name="Okafor")
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    alices.goto("/contacts/")
+    icon = alices.locator("[data-contact-id] [data-presence-user]")
+    expect(icon).to_have_class(re.compile(r"\bpresence-offline\b"))
+    expect(icon).to_have_attribute("title", "Offline")
+
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    expect(icon).to_have_class(re.compile(r"\bpresence-online\b"))
+    bobs.get_by_label("My status").select_option(label="Do not disturb")
+    expect(icon).to_have_attribute("title", "Do not disturb")
