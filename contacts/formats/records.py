@@ -30,6 +30,7 @@ class ParsedContact:
     addresses: list[dict[str, str]] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     photo: bytes | None = None
+    problems: list[str] = field(default_factory=list)  # parts the reader had to leave out
 
 
 @dataclass
@@ -84,6 +85,7 @@ def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected
         uid=parsed.uid.strip()[:255],
         categories=[c.strip()[:100] for c in parsed.categories if c.strip()],
         photo=parsed.photo,
+        problems=list(parsed.problems),
     )
     data.display_name = display_name_for(
         data.given_name, data.family_name, parsed.full_name, data.company

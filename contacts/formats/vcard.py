@@ -1,25 +1,35 @@
 """vCard 2.1, 3.0 and 4.0: reading and writing (3.0 or 4.0).
 
-Reading splits the file into cards and unfolds QUOTED-PRINTABLE soft breaks and folded
-lines ourselves (vobject gets both wrong for real exports), then reads each card's content
-lines with a small RFC 6350 reader; a card it cannot read goes to vobject, and only a card
-neither can read is rejected. vobject alone parses about 1,000 cards/s here, so reading
-every card through it could not meet the import's 2,000 contacts/s (docs/performance.md).
+Reading uses vobject's own content-line layer: `vobject.base.getLogicalLines` unfolds
+folded lines and joins QUOTED-PRINTABLE soft line breaks, and `vobject.base.parseLine`
+splits each logical line into group, name, parameters and value by vobject's RFC grammar.
+What we do ourselves is small: find where each card starts and ends (so that a broken card
+is reported with its line number and the rest of the file still imports; vobject's
+`readComponents` stops the whole file at the first unclosed card), and decode the values of
+the dozen properties we store (QUOTED-PRINTABLE with its CHARSET, base64, backslash escapes,
+the parts of N and ADR).
+
+We do not build vobject's `Component` objects (`readComponents`): on this machine that
+costs about 90 % of vobject's time (each `ContentLine` sets attributes through a custom
+`__setattr__`, behaviours are looked up per line, values are unescaped character by
+character), it reads 2,100 cards/s at best, and the import must do more than 2,000
+contacts/s including the database. The content-line layer alone reads about 24,000 cards/s
+(figures in docs/performance.md).
 """
 
 import base64
+import binascii
+import io
 import quopri
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import vobject
 from django.utils.translation import gettext as _
+from vobject.base import ParseError, getLogicalLines, parseLine
 
 from contacts.formats.records import ParsedContact, Rejected
 
-_QP = re.compile(r"QUOTED-PRINTABLE", re.IGNORECASE)
-_CHARSET = re.compile(r";CHARSET=([^;:]+)", re.IGNORECASE)
 _LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 
 _KIND_BY_TYPE = {
@@ -51,61 +61,6 @@ def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | Reject
         yield Rejected(start, _("the card has no END:VCARD line"))
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\r\n", "\\n").replace("\n", "\\n")
-
-
-def unfold_quoted_printable(lines: list[str]) -> list[str]:
-    """Join QUOTED-PRINTABLE soft line breaks and decode those values (vobject cannot)."""
-    out: list[str] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        head, sep, value = line.partition(":")
-        if not sep or not _QP.search(head):
-            out.append(line)
-            continue
-        while value.endswith("=") and index < len(lines):
-            value = value[:-1] + lines[index]
-            index += 1
-        charset_match = _CHARSET.search(head)
-        charset = charset_match.group(1).strip('"') if charset_match else "utf-8"
-        raw = quopri.decodestring(value.encode("utf-8", "surrogateescape"))
-        try:
-            decoded = raw.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            decoded = raw.decode("cp1252", "replace")
-        params = [
-            p
-            for p in head.split(";")
-            if not re.match(r"^(ENCODING=|CHARSET=|QUOTED-PRINTABLE$)", p, re.IGNORECASE)
-        ]
-        out.append(";".join(params) + ":" + _escape(decoded))
-    return out
-
-
-_TEXT_PROPERTIES = {"NOTE", "FN", "TITLE", "ROLE", "NICKNAME"}
-_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
-
-
-def unfold_and_escape(lines: list[str]) -> list[str]:
-    """Unfold continuation lines and escape the bare commas that many exporters leave in
-    text values (vobject would cut the value at the first one)."""
-    unfolded: list[str] = []
-    for line in lines:
-        if line[:1] in (" ", "\t") and unfolded:
-            unfolded[-1] += line[1:]
-        else:
-            unfolded.append(line)
-    for index, line in enumerate(unfolded):
-        head, sep, value = line.partition(":")
-        name = head.split(";", 1)[0].rsplit(".", 1)[-1].upper()
-        if sep and name in _TEXT_PROPERTIES and "," in value:
-            unfolded[index] = head + ":" + _UNESCAPED_COMMA.sub("\\,", value)
-    return unfolded
-
-
 def _types(line: Any) -> set[str]:
     found: set[str] = set()
     for value in line.params.get("TYPE", []):
@@ -135,8 +90,8 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def card_to_contact(card: Any, line: int) -> ParsedContact:
-    """The fields of one vobject vCard component."""
+def card_to_contact(card: "Card", line: int) -> ParsedContact:
+    """The fields of one read card."""
     contents = card.contents
     labels = {
         item.group.lower(): (_LABEL.sub(r"\1", _text(item.value)))
@@ -147,15 +102,12 @@ def card_to_contact(card: Any, line: int) -> ParsedContact:
     def label_of(item: Any) -> str:
         return labels.get((item.group or "").lower(), "")
 
-    parsed = ParsedContact(line=line)
+    parsed = ParsedContact(line=line, problems=list(card.problems))
     if "n" in contents:
         name = contents["n"][0].value
-        if hasattr(name, "family"):
+        if isinstance(name, Structured):
             parsed.given_name = " ".join(filter(None, [_text(name.given), _text(name.additional)]))
             parsed.family_name = _text(name.family)
-        else:
-            family, _sep, given = _text(name).partition(";")
-            parsed.given_name, parsed.family_name = given.split(";")[0], family
     if "fn" in contents:
         parsed.full_name = _text(contents["fn"][0].value)
     if "org" in contents:
@@ -183,7 +135,7 @@ def card_to_contact(card: Any, line: int) -> ParsedContact:
         parsed.phones.append((_kind(_types(item), label_of(item)), _text(item.value)))
     for item in contents.get("adr", []):
         adr = item.value
-        if not hasattr(adr, "street"):
+        if not isinstance(adr, Structured):
             continue
         kind = _kind(_types(item), label_of(item))
         parsed.addresses.append(
@@ -218,27 +170,10 @@ def parse(lines: Iterable[str]) -> Iterator[ParsedContact | Rejected]:
             yield item
             continue
         start, card_lines = item
-        card_lines = unfold_and_escape(unfold_quoted_printable(card_lines))
-        try:
-            card: Any = read_card(card_lines)
-        except ValueError:
-            try:
-                card = vobject.readOne("\r\n".join(card_lines) + "\r\n", ignoreUnreadable=True)
-            except Exception as error:
-                # vobject raises many kinds of errors on malformed input; the card is skipped.
-                yield Rejected(start, _("the card cannot be read (%(error)s)") % {"error": error})
-                continue
-        yield card_to_contact(card, start)
+        yield card_to_contact(read_card(card_lines, start), start)
 
 
-# --- Reading content lines (RFC 6350 section 3.3) -----------------------------------------
-_CONTENT_LINE = re.compile(
-    r"^(?:(?P<group>[A-Za-z0-9-]+)\.)?(?P<name>[A-Za-z0-9-]+)"
-    r'(?P<params>(?:;(?:"[^"]*"|[^:;"])*)*):(?P<value>.*)$',
-    re.DOTALL,
-)
-_PARAM = re.compile(r';((?:[^;=:"])+)(?:=((?:"[^"]*"|[^;"])*))?')
-_PARAM_VALUE = re.compile(r'"([^"]*)"|([^,]+)')
+# --- Decoding the values of content lines (RFC 6350 section 3.3, vCard 2.1 section 2) -----
 _ESCAPED = re.compile(r"\\(.)")
 _STRUCTURED = {
     "n": ("family", "given", "additional", "prefix", "suffix"),
@@ -246,7 +181,7 @@ _STRUCTURED = {
 }
 
 
-# The properties card_to_contact reads; the others (PRODID, REV, X-…) are skipped unparsed.
+# The properties card_to_contact reads; the others (PRODID, REV, X-…) are skipped undecoded.
 _READ = {
     "n",
     "fn",
@@ -270,7 +205,9 @@ class Property:
 
     __slots__ = ("group", "params", "singletonparams", "value")
 
-    def __init__(self, group: str | None, params: dict, singletons: list, value: Any) -> None:
+    def __init__(
+        self, group: str | None, params: dict[str, list[str]], singletons: list[str], value: Any
+    ) -> None:
         self.group = group
         self.params = params
         self.singletonparams = singletons
@@ -286,8 +223,11 @@ class Structured:
 
 
 class Card:
+    """The properties of one card that we store, by lower-case name."""
+
     def __init__(self) -> None:
         self.contents: dict[str, list[Property]] = {}
+        self.problems: list[str] = []  # lines left out, said in the import report
 
 
 def _unescape(text: str) -> str:
@@ -300,46 +240,64 @@ def _split(text: str, separator: str) -> list[str]:
     return [_unescape(part) for part in re.split(r"(?<!\\)" + re.escape(separator), text)]
 
 
-def read_card(lines: list[str]) -> Card:
-    """The properties of one unfolded card; ValueError on a line that is not a content line."""
+def _quoted_printable(raw: str, charset: str) -> str:
+    """A QUOTED-PRINTABLE value (soft breaks already joined by vobject) as escaped text."""
+    decoded_bytes = quopri.decodestring(raw.encode("utf-8", "surrogateescape"))
+    try:
+        text = decoded_bytes.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        text = decoded_bytes.decode("cp1252", "replace")
+    # Escaped again so that N's and ADR's parts split like any other value's.
+    return text.replace("\\", "\\\\").replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _decode(name: str, params: dict[str, list[str]], singletons: list[str], raw: str) -> Any:
+    encoding = next(iter(params.get("ENCODING", [])), "").lower()
+    if encoding in ("b", "base64") or "BASE64" in singletons:
+        return base64.b64decode("".join(raw.split()), validate=False)
+    if encoding == "quoted-printable" or "QUOTED-PRINTABLE" in singletons:
+        charset = next(iter(params.get("CHARSET", [])), "utf-8").strip('"') or "utf-8"
+        raw = _quoted_printable(raw, charset)
+    if name in _STRUCTURED:
+        return Structured(_STRUCTURED[name], _split(raw, ";"))
+    if name == "org":
+        return _split(raw, ";")
+    if name == "categories":
+        return [v.strip() for v in _split(raw, ",") if v.strip()]
+    return _unescape(raw) if "\\" in raw else raw
+
+
+def read_card(lines: list[str], start: int = 1) -> Card:
+    """The properties of one card. A line that is not a content line, or whose value cannot
+    be decoded, is left out and named in `Card.problems`; the rest of the card is kept."""
     card = Card()
-    for line in lines:
-        if not line.strip():
+    text = "\r\n".join(lines)
+    for line, offset in getLogicalLines(io.StringIO(text), allowQP=True):
+        try:
+            name, param_list, raw, group = parseLine(line, offset)
+        except ParseError:
+            # vobject numbers a card's first line 0 and the others from 1.
+            number = start + max(offset, 1) - 1
+            card.problems.append(_("line %(line)d, which cannot be read") % {"line": number})
             continue
-        match = _CONTENT_LINE.match(line)
-        if match is None:
-            raise ValueError(line)
-        name = match["name"].lower()
+        name = name.lower()
         if name not in _READ:
             continue
         params: dict[str, list[str]] = {}
         singletons: list[str] = []
-        for param in _PARAM.finditer(match["params"]) if match["params"] else ():
-            key = param[1].strip().upper()
-            if param[2] is None:
-                singletons.append(key)  # vCard 2.1: TEL;CELL;PREF
+        for key, *values in param_list:
+            if values:
+                params.setdefault(key.upper(), []).extend(v.strip() for v in values)
             else:
-                values = [q if q else v.strip() for q, v in _PARAM_VALUE.findall(param[2])]
-                params.setdefault(key, []).extend(values)
-        raw = match["value"]
-        value: Any
-        encoding = next(iter(params.get("ENCODING", [])), "").lower()
-        if encoding in ("b", "base64"):
-            try:
-                value = base64.b64decode("".join(raw.split()), validate=False)
-            except ValueError as error:
-                raise ValueError(line) from error
-        elif name in _STRUCTURED:
-            value = Structured(_STRUCTURED[name], _split(raw, ";"))
-        elif name == "org":
-            value = _split(raw, ";")
-        elif name == "categories":
-            value = [v.strip() for v in _split(raw, ",") if v.strip()]
-        else:
-            value = _unescape(raw) if "\\" in raw else raw
-        card.contents.setdefault(name, []).append(
-            Property(match["group"], params, singletons, value)
-        )
+                singletons.append(key.upper())  # vCard 2.1: TEL;CELL;PREF
+        try:
+            value = _decode(name, params, singletons, raw)
+        except (ValueError, binascii.Error):
+            card.problems.append(
+                _("%(property)s (its value cannot be decoded)") % {"property": name.upper()}
+            )
+            continue
+        card.contents.setdefault(name, []).append(Property(group, params, singletons, value))
     return card
 
 
