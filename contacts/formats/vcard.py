@@ -82,6 +82,12 @@ def _kind(types: set[str], label: str = "") -> str:
     return "other"
 
 
+def _label(text: str) -> str:
+    """Apple's own labels come wrapped: _$!<Mobile>!$_."""
+    match = _LABEL.match(text)
+    return match[1] if match else text
+
+
 def _text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value if v).strip()
@@ -94,7 +100,7 @@ def card_to_contact(card: "Card", line: int) -> ParsedContact:
     """The fields of one read card."""
     contents = card.contents
     labels = {
-        item.group.lower(): (_LABEL.sub(r"\1", _text(item.value)))
+        item.group.lower(): _label(_text(item.value))
         for item in contents.get("x-ablabel", [])
         if item.group
     }
