@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contacts import importing, selectors, services
 from contacts.formats import csvfile, sniff
 from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
+from uc_web.lib import media
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
@@ -175,6 +177,8 @@ def contact_create(request: HttpRequest) -> HttpResponse:
                 data=form.to_input(),
                 photo=form.cleaned_data.get("photo"),
             )
+        except media.ImageRejected as error:
+            form.add_error("photo", error.message)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
@@ -226,6 +230,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 photo=form.cleaned_data.get("photo"),
                 remove_photo=form.cleaned_data["remove_photo"],
             )
+        except media.ImageRejected as error:
+            form.add_error("photo", error.message)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
@@ -265,18 +271,20 @@ def contact_purge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def contact_photo(request: HttpRequest, pk: int) -> FileResponse:
-    """A contact's photo, only for its owner (uploads are never served directly)."""
+    """A contact's photo (?size=small for 64 px), only for its owner; uploads are never
+    served directly."""
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
-    if not contact.photo:
+    size = request.GET.get("size", "large")
+    if size not in media.SIZES:
         raise Http404
-    response = FileResponse(contact.photo.open("rb"))
-    response["Content-Type"] = {
-        "jpg": "image/jpeg",
-        "png": "image/png",
-        "gif": "image/gif",
-        "webp": "image/webp",
-    }.get(contact.photo.name.rsplit(".", 1)[-1], "application/octet-stream")
+    name = (contact.photo_small if size == "small" else "") or contact.photo
+    if not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(name, "rb"), content_type=media.OUTPUT_CONTENT_TYPE
+    )
     response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -61,7 +61,9 @@ class ContactData:
     phone_keys: list[str] = field(default_factory=list)  # what phone search matches
     addresses: list[dict[str, str]] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
-    photo: bytes | None = None
+    photo: bytes | None = None  # as found in the file, until the import checks it
+    photo_sizes: dict[str, bytes] = field(default_factory=dict)  # re-encoded, not yet stored
+    photo_names: list[str] = field(default_factory=list)  # stored: large, small
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
     pk: int | None = None  # once stored
 

@@ -200,7 +200,11 @@ def image_store(
     upload: IO[bytes], *, folder: str, fit: Literal["crop", "contain"] = "crop"
 ) -> StoredImage:
     """Validate, re-encode and save an upload under random names in `folder`."""
-    encoded = image_prepare(upload, fit=fit)
+    return image_save(image_prepare(upload, fit=fit), folder=folder)
+
+
+def image_save(encoded: dict[str, bytes], *, folder: str) -> StoredImage:
+    """Save what `image_prepare` returned under random names in `folder`."""
     stem = secrets.token_urlsafe(18)
     names = {
         key: default_storage.save(
