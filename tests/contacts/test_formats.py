@@ -208,3 +208,17 @@ def test_a_photo_that_is_not_base64_is_left_out_and_the_card_kept():
     data = records.clean(parsed, "GB")
     assert data.display_name == "Kofi Okafor" and data.photo is None
     assert data.problems == ["PHOTO (its value cannot be decoded)"]
+
+
+def test_the_unreadable_line_is_numbered_as_in_the_file_after_folds_and_soft_breaks():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jonas Jensen\r\n"  # lines 3-5
+        "NOTE;ENCODING=QUOTED-PRINTABLE:first half, =\r\nsecond half\r\n"  # 6-7
+        "TITLE:Head of\r\n  purchasing\r\n"  # 8-9
+        "\r\n"  # 10
+        "no colon here\r\nEND:VCARD\r\n"  # 11-12
+    )
+    (parsed,) = vcard.parse(["X-FILE-HEADER:1", ""] + text.splitlines())
+    assert parsed.notes == "first half, second half"
+    assert parsed.job_title == "Head of purchasing"
+    assert parsed.problems == ["line 11, which cannot be read"]
