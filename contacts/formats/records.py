@@ -66,6 +66,7 @@ class ContactData:
     photo_names: list[str] = field(default_factory=list)  # stored: large, small
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
     pk: int | None = None  # once stored
+    queued: bool = False  # handed to the import's writer: merge into the stored row
 
 
 def display_name_for(given: str, family: str, full: str, company: str) -> str:

@@ -109,6 +109,42 @@ def test_a_bad_photo_in_a_vcard_is_left_out_with_its_reason_and_nothing_stored(
     assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
 
 
+def card(uid: str, name: str, phone: str) -> str:
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nTEL:{phone}\r\nEND:VCARD\r\n"
+
+
+def test_a_duplicate_later_in_the_file_merges_into_the_contact_already_written(alice, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)  # the first card is written before the last
+    text = (
+        card("u-1", "Noah Novak", "+44 20 7946 0001")
+        + card("u-2", "Liam Murphy", "+44 20 7946 0002")
+        + card("u-3", "Sofia Silva", "+44 20 7946 0003")
+        + card("u-1", "Noah Novak", "+44 7700 900001")
+    )
+    result = run_import(alice, SimpleUploadedFile("c.vcf", text.encode()), duplicates="merge")
+    assert (result.status, result.imported, result.merged) == ("done", 3, 1)
+    noah = Contact.objects.get(uid="u-1")
+    assert sorted(noah.phones.values_list("number", flat=True)) == [
+        "+442079460001",
+        "+447700900001",
+    ]
+    assert Contact.objects.filter(owner=alice).count() == 3
+
+
+def test_a_failed_write_stops_the_import_and_says_so(alice, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 1)
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing, "_create_contacts", broken)
+    text = card("u-1", "Noah Novak", "+44 20 7946 0001") + card("u-2", "Liam", "+44 20 7946 0002")
+    result = run_import(alice, SimpleUploadedFile("c.vcf", text.encode()))
+    assert result.status == ContactImport.Status.FAILED
+    assert result.error == "The import stopped because of an error on our side."
+    assert not Contact.objects.filter(owner=alice).exists()
+
+
 @pytest.mark.parametrize(
     "name",
     [
