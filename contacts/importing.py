@@ -352,6 +352,8 @@ class _Run:
                     _create_contacts(owner, book, batch, links)
                 ContactImport.objects.filter(pk=pk).update(**progress)
                 _send_on_commit(owner.pk, event)
+            for data in batch:
+                data.release()
 
         self.writer.submit(write)
 

@@ -1,6 +1,6 @@
 """What every import format produces, and how one parsed record becomes storable data."""
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 from django.utils.translation import gettext as _
 
@@ -67,6 +67,14 @@ class ContactData:
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
     pk: int | None = None  # once stored
     queued: bool = False  # handed to the import's writer: merge into the stored row
+
+    def release(self) -> None:
+        """Once stored, only `pk` is needed (a later duplicate merges into the row): let the
+        values go, so that an import does not hold every contact of the file in memory."""
+        for spec in fields(self):
+            if spec.name not in ("line", "pk", "queued"):
+                default = spec.default_factory if spec.default is MISSING else None
+                setattr(self, spec.name, default() if default else spec.default)
 
 
 def display_name_for(given: str, family: str, full: str, company: str) -> str:
