@@ -63,10 +63,12 @@ def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | Reject
 
 
 def _types(line: Any) -> set[str]:
-    found: set[str] = set()
-    for value in line.params.get("TYPE", []):
-        found.update(t.strip().strip('"').lower() for t in value.split(","))
-    found.update(p.lower() for p in getattr(line, "singletonparams", []))
+    found = {p.lower() for p in line.singletonparams}
+    for value in line.params.get("TYPE", ()):
+        if "," in value:
+            found.update(t.strip().strip('"').lower() for t in value.split(","))
+        else:
+            found.add(value.strip('"').lower())
     return found
 
 
@@ -295,13 +297,13 @@ def soft_breaks_as_folds(lines: list[str]) -> list[str]:
     return out
 
 
-def read_card(lines: list[str], start: int = 1) -> Card:
-    """The properties of one card. A line that is not a content line, or whose value cannot
-    be decoded, is left out and named in `Card.problems`; the rest of the card is kept."""
-    card = Card()
-    lines = soft_breaks_as_folds(lines)
-    # Where each logical line starts, for the report (vobject's own count is off on this path).
-    position = 0
+def _logical_lines(lines: list[str]) -> Iterator[tuple[str, int]]:
+    """Each logical line of a card with the index of its first physical line."""
+    if not any(line[:1] in (" ", "\t") for line in lines):
+        # Nothing folded (most cards without a photo): the lines are the logical lines.
+        yield from ((line, index) for index, line in enumerate(lines) if line)
+        return
+    position = 0  # vobject's own line count is off on its linear path
     for line, _number in getLogicalLines(io.StringIO("\r\n".join(lines)), allowQP=False):
         while position < len(lines) and not lines[position]:
             position += 1
@@ -309,6 +311,14 @@ def read_card(lines: list[str], start: int = 1) -> Card:
         position += 1
         while position < len(lines) and lines[position][:1] in (" ", "\t"):
             position += 1
+        yield line, first
+
+
+def read_card(lines: list[str], start: int = 1) -> Card:
+    """The properties of one card. A line that is not a content line, or whose value cannot
+    be decoded, is left out and named in `Card.problems`; the rest of the card is kept."""
+    card = Card()
+    for line, first in _logical_lines(soft_breaks_as_folds(lines)):
         try:
             name, param_list, raw, group = parseLine(line)
         except ParseError:
