@@ -2,20 +2,21 @@
 
 Reading uses vobject's own content-line layer: `vobject.base.getLogicalLines` unfolds
 folded lines (QUOTED-PRINTABLE soft line breaks are first turned into folds, see
-`soft_breaks_as_folds`), and `vobject.base.parseLine` splits each logical line into group,
-name, parameters and value by vobject's RFC grammar.
+`soft_breaks_as_folds`; a card with no folded line needs no unfolding), and
+`vobject.base.parseLine` splits each logical line into group, name, parameters and value
+by vobject's RFC grammar.
 What we do ourselves is small: find where each card starts and ends (so that a broken card
-is reported with its line number and the rest of the file still imports; vobject's
-`readComponents` stops the whole file at the first unclosed card), and decode the values of
-the dozen properties we store (QUOTED-PRINTABLE with its CHARSET, base64, backslash escapes,
-the parts of N and ADR).
+is reported with its line number and the rest of the file still imports; with vobject's
+`readComponents` an unclosed card swallows every card after it and the file ends in a
+ParseError), and decode the values of the dozen properties we store (QUOTED-PRINTABLE with
+its CHARSET, base64, backslash escapes, the parts of N and ADR).
 
-We do not build vobject's `Component` objects (`readComponents`): on this machine that
-costs about 90 % of vobject's time (each `ContentLine` sets attributes through a custom
-`__setattr__`, behaviours are looked up per line, values are unescaped character by
-character), it reads 2,100 cards/s at best, and the import must do more than 2,000
-contacts/s including the database. The content-line layer alone reads about 24,000 cards/s
-(figures in docs/performance.md).
+We do not build vobject's `Component` objects (`readComponents`): that is about 90 % of
+vobject's time (each `ContentLine` sets some 15 attributes through a custom `__setattr__`,
+behaviours are looked up per line, values are unescaped one character at a time). It reads
+1,850 to 2,430 cards/s on our 2-core machine, and the import must store more than 2,000
+contacts/s; the content-line layer alone reads 9,000 to 11,600 cards/s there (figures in
+docs/performance.md).
 """
 
 import base64
