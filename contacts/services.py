@@ -245,6 +245,14 @@ def contact_update(
     if contact.owner_id != by.pk or (book is not None and book.owner_id != by.pk):
         raise PermissionDenied()
     clean = _validated(data, by)
+    linked = _linked_user(by, data.linked_user_id) if data.linked_user_id is not None else None
+    old_photos: list[str] = []
+    if photo is not None:
+        # Before the contact is touched: a refused photo changes nothing.
+        old_photos = _photo_store(contact, photo)
+    elif remove_photo:
+        old_photos = contact.photo_names
+        contact.photo = contact.photo_small = ""
     # An imported contact known only by its full name ("Dr. Chen Wei") keeps it while no
     # first or last name is entered.
     keeps_full_name = (
@@ -269,14 +277,7 @@ def contact_update(
     if book is not None:
         contact.book = book
     if data.linked_user_id is not None:
-        contact.linked_user = _linked_user(by, data.linked_user_id)
-    old_photos: list[str] = []
-    if photo is not None:
-        # Before anything is written: a refused photo changes nothing.
-        old_photos = _photo_store(contact, photo)
-    elif remove_photo:
-        old_photos = contact.photo_names
-        contact.photo = contact.photo_small = ""
+        contact.linked_user = linked
     contact.updated_at = timezone.now()
     search_fields(contact, [a for _k, a in clean.emails], [n for _k, n, _x in clean.phones])
     try:
