@@ -330,3 +330,32 @@ def test_a_new_photo_replaces_the_old_files_and_remove_deletes_them(
     contact.refresh_from_db()
     assert contact.photo == contact.photo_small == ""
     assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def test_a_photo_over_5_mb_is_refused_while_uploading_and_no_contact_is_added(
+    signed_in, alice, media_root, monkeypatch
+):
+    from uc_web.lib import media
+
+    monkeypatch.setattr(media, "image_store", lambda *a, **k: pytest.fail("it was received"))
+    book = services.book_ensure_default(user=alice)
+    data, name = images.BAD_UPLOADS["eight_megabyte_image"]()
+    response = signed_in(alice).post(
+        "/contacts/new/",
+        {"given_name": "Ada", "book": book.pk, "photo": SimpleUploadedFile(name, data)},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["photo"] == ["The file is too large: the limit is 5 MB."]
+    assert not Contact.objects.exists()
+    assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def test_the_contact_form_still_needs_its_csrf_token(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    book = services.book_ensure_default(user=alice)
+    response = client.post("/contacts/new/", {"given_name": "Ada", "book": book.pk})
+    assert response.status_code == 403
+    assert not Contact.objects.exists()
