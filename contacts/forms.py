@@ -42,7 +42,14 @@ class ContactForm(forms.Form):
         required=False,
         help_text=_("Link the contact to a colleague's account to call them for free."),
     )
-    photo = forms.ImageField(label=_("Photo"), required=False)
+    # A plain file field: the image pipeline (uc_web.lib.media) decides what is acceptable
+    # and says why not.
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("JPEG, PNG, WebP or GIF, at most 5 MB. It is cropped to a square."),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
     remove_photo = forms.BooleanField(label=_("Remove the photo"), required=False)
 
     def __init__(

@@ -1,15 +1,17 @@
 """Services of the import flow: upload, start, run (in a Celery task), and export."""
 
+import io
 import json
 import logging
 import os
+import queue
 import re
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
@@ -20,7 +22,7 @@ from accounts.models import User
 from contacts import normalise, selectors, services, tasks
 from contacts.formats import csvfile, records, sniff, vcard
 from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
-from uc_web.lib import realtime
+from uc_web.lib import media, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -122,8 +124,14 @@ def import_status(contact_import: ContactImport) -> dict[str, Any]:
 
 
 def _announce(contact_import: ContactImport) -> None:
-    owner_id = contact_import.owner_id
-    event = {"type": "contacts_import.progressed", **import_status(contact_import)}
+    _send_on_commit(contact_import.owner_id, _event(contact_import))
+
+
+def _event(contact_import: ContactImport) -> dict[str, Any]:
+    return {"type": "contacts_import.progressed", **import_status(contact_import)}
+
+
+def _send_on_commit(owner_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: realtime.send_to_users([owner_id], event))
 
 
@@ -197,6 +205,63 @@ def _count(contact_import: ContactImport, text: str) -> int:
     return max(0, sum(1 for row in rows if any(cell.strip() for cell in row)) - 1)
 
 
+class _Writer:
+    """Writes an import's batches, on a thread of its own when it can.
+
+    On PostgreSQL most of a batch's writing time is the server's (COPY into tables with
+    trigram indexes, then the commit), so a thread that waits for it while the import's
+    thread reads the next batch saves that time (docs/performance.md). The thread has its
+    own database connection, so it is used only when the caller has no transaction open:
+    its writes could not be part of one.
+    """
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
+        self.thread: threading.Thread | None = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._work, name="contacts-import-writer")
+            self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            while (job := self.queue.get()) is not None:
+                try:
+                    if self.error is None:  # after a failure the rest is dropped
+                        job()
+                except BaseException as error:
+                    self.error = error
+                finally:
+                    self.queue.task_done()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        if self.thread is None:
+            job()
+        else:
+            self.queue.put(job)
+
+    def wait(self) -> None:
+        """Return once everything submitted is committed (or raise what went wrong)."""
+        if self.thread is not None:
+            self.queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+        self._raise()
+
+
 class _Run:
     """The state of one running import."""
 
@@ -208,6 +273,7 @@ class _Run:
         self.index = DuplicateIndex.for_book(self.book)
         self.pending: list[records.ContactData] = []
         self.links = dict(selectors.linkable_users(user=self.owner).values_list("email", "pk"))
+        self.writer = _Writer()
 
     def reject(self, line: int, reason: str, name: str = "", whole: bool = True) -> None:
         if len(self.imp.rejected) < MAX_REJECTED_REPORTED:
@@ -223,11 +289,12 @@ class _Run:
             self.reject(data.line, data.reason)
             return
         if data.photo is not None:
+            # Checked and re-encoded now, stored with its batch; the raw bytes are not kept.
             try:
-                services.photo_check(data.photo)
-            except ApplicationError as error:
-                data.photo = None
-                data.problems.append(error.message)
+                data.photo_sizes = media.image_prepare(io.BytesIO(data.photo))
+            except media.ImageRejected as error:
+                data.problems.append(_("the photo: %(reason)s") % {"reason": error.message})
+            data.photo = None
         if data.problems:
             reason = _("imported without: %(fields)s") % {"fields": "; ".join(data.problems)}
             self.reject(data.line, reason, name=data.display_name, whole=False)
@@ -251,30 +318,44 @@ class _Run:
 
     def merge(self, existing: Any, data: records.ContactData) -> None:
         if isinstance(existing, records.ContactData):  # seen earlier in the same file
-            if existing.pk is None:
+            if not existing.queued:
                 _merge_data(existing, data)
                 return
+            self.writer.wait()  # it is being written: its primary key comes with it
             existing = existing.pk
         self.flush()  # keep the order of writes simple: pending rows first
+        self.writer.wait()
         contact = Contact.objects.prefetch_related("phones", "emails", "addresses").get(pk=existing)
         with transaction.atomic():
             _merge_into(contact, data)
 
     def flush(self) -> None:
+        """Hand the pending contacts and the progress so far to the writer."""
         batch, self.pending = self.pending, []
-        with transaction.atomic():
-            if batch:
-                _create_contacts(self.owner, self.book, batch, self.links)
-            ContactImport.objects.filter(pk=self.imp.pk).update(
-                processed=self.imp.processed,
-                total=max(self.imp.total, self.imp.processed),
-                imported=self.imp.imported,
-                merged=self.imp.merged,
-                skipped=self.imp.skipped,
-                rejected=self.imp.rejected,
-            )
-            self.imp.total = max(self.imp.total, self.imp.processed)
-            _announce(self.imp)
+        for data in batch:
+            data.queued = True
+        self.imp.total = max(self.imp.total, self.imp.processed)
+        progress = {
+            "processed": self.imp.processed,
+            "total": self.imp.total,
+            "imported": self.imp.imported,
+            "merged": self.imp.merged,
+            "skipped": self.imp.skipped,
+            "rejected": list(self.imp.rejected),
+        }
+        event = _event(self.imp)  # as it is now, not when the writer gets to it
+        owner, book, links, pk = self.owner, self.book, self.links, self.imp.pk
+
+        def write() -> None:
+            with transaction.atomic():
+                if batch:
+                    _create_contacts(owner, book, batch, links)
+                ContactImport.objects.filter(pk=pk).update(**progress)
+                _send_on_commit(owner.pk, event)
+            for data in batch:
+                data.release()
+
+        self.writer.submit(write)
 
 
 def _merge_data(target: records.ContactData, data: records.ContactData) -> None:
@@ -293,7 +374,7 @@ def _merge_data(target: records.ContactData, data: records.ContactData) -> None:
     target.emails += [e for e in data.emails if e[1] not in known]
     target.addresses += [a for a in data.addresses if a not in target.addresses]
     target.categories += [c for c in data.categories if c not in target.categories]
-    target.photo = target.photo or data.photo
+    target.photo_sizes = target.photo_sizes or data.photo_sizes
 
 
 def _merge_into(contact: Contact, data: records.ContactData) -> None:
@@ -339,51 +420,106 @@ def _merge_into(contact: Contact, data: records.ContactData) -> None:
         sorted(emails | {a for _k, a in new_emails}),
         sorted(phones | {n for _k, n, _x in new_phones}),
     )
+    if not contact.photo and data.photo_sizes:
+        stored = media.image_save(data.photo_sizes, folder=services.PHOTO_FOLDER)
+        contact.photo, contact.photo_small = stored.large, stored.small
+        changed += ["photo", "photo_small"]
     contact.updated_at = timezone.now()
     contact.save(update_fields=[*changed, "search_text", "search_phones", "updated_at"])
+
+
+_CONTACT_COLUMNS = [
+    "book_id",
+    "owner_id",
+    "given_name",
+    "family_name",
+    "display_name",
+    "company",
+    "job_title",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "notes",
+    "photo",
+    "photo_small",
+    "linked_user_id",
+    "uid",
+    "categories",
+    "search_text",
+    "search_phones",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def _contact_values(
+    owner: User, book: AddressBook, data: records.ContactData, links: dict[str, int], now: Any
+) -> dict[str, Any]:
+    """The contact row of `data`, by column name."""
+    emails = [a for _k, a in data.emails]
+    search_text, search_phones = services.search_values(
+        [data.display_name, data.given_name, data.family_name, data.company, *emails],
+        [n for _k, n, _x in data.phones],
+        data.phone_keys if len(data.phone_keys) == len(data.phones) else None,
+    )
+    return {
+        "book_id": book.pk,
+        "owner_id": owner.pk,
+        "given_name": data.given_name,
+        "family_name": data.family_name,
+        "display_name": data.display_name,
+        "company": data.company,
+        "job_title": data.job_title,
+        "birth_year": data.birth_year,
+        "birth_month": data.birth_month,
+        "birth_day": data.birth_day,
+        "notes": data.notes,
+        "photo": data.photo_names[0] if data.photo_names else "",
+        "photo_small": data.photo_names[1] if data.photo_names else "",
+        "linked_user_id": next((links[a] for a in emails if a in links), None),
+        "uid": data.uid,
+        "categories": data.categories,
+        "search_text": search_text,
+        "search_phones": search_phones,
+        "deleted_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _store_photos(batch: list[records.ContactData]) -> list[str]:
+    """Save the photos of a batch (already checked and re-encoded in `take`)."""
+    names: list[str] = []
+    for data in batch:
+        if data.photo_sizes:
+            stored = media.image_save(data.photo_sizes, folder=services.PHOTO_FOLDER)
+            data.photo_names, data.photo_sizes = stored.names, {}
+            names += stored.names
+    return names
 
 
 def _create_contacts(
     owner: User, book: AddressBook, batch: list[records.ContactData], links: dict[str, int]
 ) -> None:
     now = timezone.now()
-    contacts = []
-    for data in batch:
-        contact = Contact(
-            book=book,
-            owner=owner,
-            given_name=data.given_name,
-            family_name=data.family_name,
-            display_name=data.display_name,
-            company=data.company,
-            job_title=data.job_title,
-            notes=data.notes,
-            birth_year=data.birth_year,
-            birth_month=data.birth_month,
-            birth_day=data.birth_day,
-            uid=data.uid,
-            categories=data.categories,
-            linked_user_id=next((links[a] for _k, a in data.emails if a in links), None),
-            created_at=now,
-            updated_at=now,
-        )
-        if data.photo:
-            contact.photo.save(services.photo_name(data.photo), ContentFile(data.photo), save=False)
-        services.search_fields(
-            contact,
-            [a for _k, a in data.emails],
-            [n for _k, n, _x in data.phones],
-            data.phone_keys if len(data.phone_keys) == len(data.phones) else None,
-        )
-        contacts.append(contact)
-    if connection.vendor == "postgresql":
-        _copy_contacts(contacts, batch)
-        return
-    Contact.objects.bulk_create(contacts)
-    for contact, data in zip(contacts, batch, strict=True):
-        data.pk = contact.pk
+    photos = _store_photos(batch)
+    try:
+        rows = [_contact_values(owner, book, data, links, now) for data in batch]
+        if connection.vendor == "postgresql":
+            _copy_contacts(rows, batch)
+        else:
+            _bulk_create_contacts(rows, batch)
+    except Exception:
+        media.image_delete(photos)
+        raise
+
+
+def _bulk_create_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData]) -> None:
+    contacts = Contact.objects.bulk_create(Contact(**row) for row in rows)
     phones, emails, addresses = [], [], []
     for contact, data in zip(contacts, batch, strict=True):
+        data.pk = contact.pk
         phones += [
             Phone(contact=contact, kind=k, number=n, extension=x, position=i)
             for i, (k, n, x) in enumerate(data.phones)
@@ -400,79 +536,33 @@ def _create_contacts(
     Address.objects.bulk_create(addresses)
 
 
-def _copy_contacts(contacts: list[Contact], batch: list[records.ContactData]) -> None:
-    """Write a batch with PostgreSQL's COPY: the ORM's per-row preparation costs more than
-    the parsing, and the import must keep up with 2,000 contacts/s (docs/performance.md)."""
+def _copy_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData]) -> None:
+    """Write a batch with PostgreSQL's COPY: with the ORM's bulk_create the writing took
+    longer than reading the file (docs/performance.md)."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Contact._meta.db_table, len(contacts)],
+            [Contact._meta.db_table, len(rows)],
         )
         ids = [row[0] for row in cursor.fetchall()]
         raw = cursor.cursor  # psycopg's own cursor, for COPY
 
-        def copy(model: Any, columns: list[str], rows: Iterator[tuple]) -> None:
+        def copy(model: Any, columns: list[str], values: Iterator[tuple]) -> None:
             sql = "COPY {} ({}) FROM STDIN".format(
                 quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
             )
             with raw.copy(sql) as stream:
-                for row in rows:
+                for row in values:
                     stream.write_row(row)
 
-        for contact, data, pk in zip(contacts, batch, ids, strict=True):
-            contact.pk = data.pk = pk
+        for data, row, pk in zip(batch, rows, ids, strict=True):
+            data.pk = pk
+            row["categories"] = json.dumps(row["categories"])
         copy(
             Contact,
-            [
-                "id",
-                "book_id",
-                "owner_id",
-                "given_name",
-                "family_name",
-                "display_name",
-                "company",
-                "job_title",
-                "birth_year",
-                "birth_month",
-                "birth_day",
-                "notes",
-                "photo",
-                "linked_user_id",
-                "uid",
-                "categories",
-                "search_text",
-                "search_phones",
-                "deleted_at",
-                "created_at",
-                "updated_at",
-            ],
-            (
-                (
-                    c.pk,
-                    c.book_id,
-                    c.owner_id,
-                    c.given_name,
-                    c.family_name,
-                    c.display_name,
-                    c.company,
-                    c.job_title,
-                    c.birth_year,
-                    c.birth_month,
-                    c.birth_day,
-                    c.notes,
-                    c.photo.name or "",
-                    c.linked_user_id,
-                    c.uid,
-                    json.dumps(c.categories),
-                    c.search_text,
-                    c.search_phones,
-                    None,
-                    c.created_at,
-                    c.updated_at,
-                )
-                for c in contacts
-            ),
+            ["id", *_CONTACT_COLUMNS],
+            ((pk, *[row[c] for c in _CONTACT_COLUMNS]) for pk, row in zip(ids, rows, strict=True)),
         )
         copy(
             Phone,
@@ -528,11 +618,14 @@ def import_run(*, contact_import_id: int) -> ContactImport | None:
         ContactImport.objects.filter(pk=contact_import.pk).update(total=contact_import.total)
         _announce(contact_import)
         run = _Run(contact_import)
-        for item in _records(contact_import, text):
-            run.take(item)
-            if len(run.pending) >= BATCH_SIZE or contact_import.processed % BATCH_SIZE == 0:
-                run.flush()
-        run.flush()
+        try:
+            for item in _records(contact_import, text):
+                run.take(item)
+                if len(run.pending) >= BATCH_SIZE or contact_import.processed % BATCH_SIZE == 0:
+                    run.flush()
+            run.flush()
+        finally:
+            run.writer.close()  # waits for the last batch; raises what failed in it
         contact_import.status = ContactImport.Status.DONE
     except ApplicationError as error:
         contact_import.status = ContactImport.Status.FAILED

@@ -61,7 +61,10 @@ class Contact(models.Model):
     birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
     birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    photo = models.ImageField(_("photo"), upload_to="contacts/photos/%Y/%m/", blank=True)
+    # Storage names of the 256 and 64 px WebP files made by uc_web.lib.media; served only
+    # through contacts.views.contact_photo, which checks the owner.
+    photo = models.CharField(_("photo"), max_length=200, blank=True, editable=False)
+    photo_small = models.CharField(_("small photo"), max_length=200, blank=True, editable=False)
     linked_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("UC Web user"),
@@ -117,6 +120,10 @@ class Contact(models.Model):
     @property
     def birthday_iso(self) -> str:
         return normalise.birthday_iso(self.birth_year, self.birth_month, self.birth_day)
+
+    @property
+    def photo_names(self) -> list[str]:
+        return [name for name in (self.photo, self.photo_small) if name]
 
     @property
     def is_on_net(self) -> bool:

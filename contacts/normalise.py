@@ -64,6 +64,7 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1024)
 def country_code(value: str) -> str | None:
     """The ISO 3166 alpha-2 code for a country name or code ("France", "fr", "UK"), or None."""
     value = value.strip()
@@ -99,6 +100,9 @@ def _search_key(number: phonenumbers.PhoneNumber) -> str:
     return f"{e164[1:]} {prefix}{phonenumbers.national_significant_number(number)}"
 
 
+# An address book repeats numbers (a company's switchboard on each of its people), and
+# parsing is a fifth of an import's time; invalid numbers raise, and are not cached.
+@lru_cache(maxsize=16384)
 def phone_normalise(raw: str, country: str) -> Phone:
     """Parse a phone number typed in any format; numbers without a country code are read
     as numbers of `country`."""

@@ -1,26 +1,24 @@
 """Writes of address books and contacts; imports live in contacts.importing."""
 
-import io
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import IO
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image
 
 from accounts.models import User
 from contacts import normalise, selectors
 from contacts.formats import records
 from contacts.models import Address, AddressBook, Contact, Email, Phone
+from uc_web.lib import media
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 DEFAULT_BOOK_NAME = "Personal"
 TRASH_DAYS = 30
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_FOLDER = "contacts"
 
 
 # --- Address books -----------------------------------------------------------------------
@@ -84,6 +82,7 @@ def book_delete(*, book: AddressBook, by: User) -> int:
             _("Your Personal address book cannot be removed."), code="default_book"
         )
     count = book.contacts.count()
+    _photos_delete_on_commit(Contact.objects.filter(book=book))
     book.delete()
     return count
 
@@ -140,16 +139,22 @@ def _linked_user(by: User, user_id: int | None) -> User | None:
     return user
 
 
+def search_values(
+    words: list[str], phones: list[str], phone_keys: list[str] | None = None
+) -> tuple[str, str]:
+    """The folded search columns (search_text, search_phones) of a contact's names, company
+    and e-mails, and of its E.164 numbers (or their search keys, when known already)."""
+    if phone_keys is None:
+        phone_keys = [normalise.phone_search_key(p) for p in phones]
+    return normalise.fold(" ".join(w for w in words if w)), " ".join(phone_keys)
+
+
 def search_fields(
     contact: Contact, emails: list[str], phones: list[str], phone_keys: list[str] | None = None
 ) -> None:
     """Fill the folded search columns of a contact from its values."""
     words = [contact.display_name, contact.given_name, contact.family_name, contact.company]
-    words += emails
-    contact.search_text = normalise.fold(" ".join(w for w in words if w))
-    if phone_keys is None:
-        phone_keys = [normalise.phone_search_key(p) for p in phones]
-    contact.search_phones = " ".join(phone_keys)
+    contact.search_text, contact.search_phones = search_values(words + emails, phones, phone_keys)
 
 
 def _write_children(contact: Contact, data: records.ContactData) -> None:
@@ -173,30 +178,24 @@ def _auto_link(by: User, emails: list[tuple[str, str]]) -> User | None:
     return selectors.linkable_users(user=by).filter(email__in=addresses).first()
 
 
-def photo_check(content: bytes) -> None:
-    """Refuse anything but a real JPEG, PNG, GIF or WebP image of sensible size."""
-    if len(content) > PHOTO_MAX_BYTES:
-        raise ApplicationError(_("The photo is larger than 5 MB."), code="photo_too_large")
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            image.verify()
-            if image.format not in ("JPEG", "PNG", "GIF", "WEBP"):
-                raise ApplicationError(_("The photo must be a JPEG, PNG, GIF or WebP image."))
-    except ApplicationError:
-        raise
-    except Exception as error:
-        raise ApplicationError(_("The photo is not an image."), code="photo_invalid") from error
+def _photo_store(contact: Contact, upload: IO[bytes]) -> list[str]:
+    """Put a new photo through the image pipeline (checks, 256/64 px WebP, no metadata) and
+    return the names of the files it replaces; ImageRejected says what is wrong with it."""
+    stored = media.image_store(upload, folder=PHOTO_FOLDER, fit="crop")
+    old = contact.photo_names
+    contact.photo, contact.photo_small = stored.large, stored.small
+    return old
 
 
-def photo_name(content: bytes) -> str:
-    with Image.open(io.BytesIO(content)) as image:
-        ext = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}.get(image.format, "img")
-    return f"photo.{ext}"
+def _photos_delete_on_commit(contacts: "models.QuerySet[Contact]") -> None:
+    names = [n for pair in contacts.values_list("photo", "photo_small") for n in pair if n]
+    if names:
+        transaction.on_commit(lambda: media.image_delete(names))
 
 
 @transaction.atomic
 def contact_create(
-    *, by: User, book: AddressBook, data: ContactInput, photo: UploadedFile | None = None
+    *, by: User, book: AddressBook, data: ContactInput, photo: IO[bytes] | None = None
 ) -> Contact:
     """Add a contact to one of the user's books."""
     if book.owner_id != by.pk:
@@ -216,17 +215,19 @@ def contact_create(
         birth_day=clean.birth_day,
         linked_user=_linked_user(by, data.linked_user_id) or _auto_link(by, clean.emails),
     )
-    if photo is not None:
-        content = photo.read()
-        photo_check(content)
-        contact.photo.save(photo_name(content), ContentFile(content), save=False)
     search_fields(contact, [a for _k, a in clean.emails], [n for _k, n, _x in clean.phones])
     try:
-        contact.full_clean(exclude=["photo"])
+        contact.full_clean()
     except ValidationError as error:
         raise ApplicationError(" ".join(error.messages), code="invalid") from error
-    contact.save()
-    _write_children(contact, clean)
+    if photo is not None:
+        _photo_store(contact, photo)  # last: a refused photo leaves nothing behind
+    try:
+        contact.save()
+        _write_children(contact, clean)
+    except Exception:
+        media.image_delete(contact.photo_names)
+        raise
     return contact
 
 
@@ -237,13 +238,21 @@ def contact_update(
     by: User,
     data: ContactInput,
     book: AddressBook | None = None,
-    photo: UploadedFile | None = None,
+    photo: IO[bytes] | None = None,
     remove_photo: bool = False,
 ) -> Contact:
     """Change a contact: its fields, numbers, e-mails and addresses are replaced."""
     if contact.owner_id != by.pk or (book is not None and book.owner_id != by.pk):
         raise PermissionDenied()
     clean = _validated(data, by)
+    linked = _linked_user(by, data.linked_user_id) if data.linked_user_id is not None else None
+    old_photos: list[str] = []
+    if photo is not None:
+        # Before the contact is touched: a refused photo changes nothing.
+        old_photos = _photo_store(contact, photo)
+    elif remove_photo:
+        old_photos = contact.photo_names
+        contact.photo = contact.photo_small = ""
     # An imported contact known only by its full name ("Dr. Chen Wei") keeps it while no
     # first or last name is entered.
     keeps_full_name = (
@@ -268,20 +277,20 @@ def contact_update(
     if book is not None:
         contact.book = book
     if data.linked_user_id is not None:
-        contact.linked_user = _linked_user(by, data.linked_user_id)
-    if remove_photo and contact.photo:
-        contact.photo.delete(save=False)
-    if photo is not None:
-        content = photo.read()
-        photo_check(content)
-        contact.photo.save(photo_name(content), ContentFile(content), save=False)
+        contact.linked_user = linked
     contact.updated_at = timezone.now()
     search_fields(contact, [a for _k, a in clean.emails], [n for _k, n, _x in clean.phones])
-    contact.save()
-    contact.phones.all().delete()
-    contact.emails.all().delete()
-    contact.addresses.all().delete()
-    _write_children(contact, clean)
+    try:
+        contact.save()
+        contact.phones.all().delete()
+        contact.emails.all().delete()
+        contact.addresses.all().delete()
+        _write_children(contact, clean)
+    except Exception:
+        if photo is not None:
+            media.image_delete(contact.photo_names)
+        raise
+    transaction.on_commit(lambda: media.image_delete(old_photos))
     return contact
 
 
@@ -309,13 +318,16 @@ def contact_purge(*, contact: Contact, by: User) -> None:
         raise PermissionDenied()
     if contact.deleted_at is None:
         raise ApplicationError(_("Only contacts in the trash can be deleted for good."))
-    if contact.photo:
-        contact.photo.delete(save=False)
+    old_photos = contact.photo_names
     contact.delete()
+    transaction.on_commit(lambda: media.image_delete(old_photos))
 
 
 def trash_purge_expired() -> int:
     """Delete contacts that have been in the trash longer than TRASH_DAYS."""
     cutoff = timezone.now() - timedelta(days=TRASH_DAYS)
-    deleted, _by_model = Contact.objects.filter(deleted_at__lt=cutoff).delete()
+    expired = Contact.objects.filter(deleted_at__lt=cutoff)
+    with transaction.atomic():
+        _photos_delete_on_commit(expired)
+        deleted, _by_model = expired.delete()
     return deleted

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +12,7 @@ from accounts import selectors as account_selectors
 from contacts import importing, selectors, services
 from contacts.formats import csvfile, sniff
 from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
+from uc_web.lib import media
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
@@ -162,13 +164,23 @@ def _contact_form(request: HttpRequest, **kwargs: object) -> ContactForm:
     )
 
 
+def _is_valid(request: HttpRequest, form: ContactForm) -> bool:
+    """form.is_valid(), saying "too large" for a photo the upload limit stopped receiving."""
+    valid = form.is_valid()
+    if media.too_large(request, "photo"):
+        form.add_error("photo", media.too_large_message())
+        valid = False
+    return valid
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
+@media.limit_uploads
 def contact_create(request: HttpRequest) -> HttpResponse:
     default = services.book_ensure_default(user=request.user)
     initial_book = request.GET.get("book", default.pk)
     form = _contact_form(request, initial={"book": initial_book})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _is_valid(request, form):
         try:
             contact = services.contact_create(
                 by=request.user,
@@ -176,6 +188,8 @@ def contact_create(request: HttpRequest) -> HttpResponse:
                 data=form.to_input(),
                 photo=form.cleaned_data.get("photo"),
             )
+        except media.ImageRejected as error:
+            form.add_error("photo", error.message)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
@@ -207,6 +221,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@media.limit_uploads
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     if contact is None:
@@ -217,7 +232,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         phone_rows=max(3, len(contact.phones.all()) + 1),
         email_rows=max(2, len(contact.emails.all()) + 1),
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _is_valid(request, form):
         data = form.to_input()
         # The form edits the first address (keeping its type); the others are kept as they are.
         existing = list(contact.addresses.all())
@@ -239,6 +254,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 photo=form.cleaned_data.get("photo"),
                 remove_photo=form.cleaned_data["remove_photo"],
             )
+        except media.ImageRejected as error:
+            form.add_error("photo", error.message)
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
@@ -278,18 +295,20 @@ def contact_purge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def contact_photo(request: HttpRequest, pk: int) -> FileResponse:
-    """A contact's photo, only for its owner (uploads are never served directly)."""
+    """A contact's photo (?size=small for 64 px), only for its owner; uploads are never
+    served directly."""
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
-    if not contact.photo:
+    size = request.GET.get("size", "large")
+    if size not in media.SIZES:
         raise Http404
-    response = FileResponse(contact.photo.open("rb"))
-    response["Content-Type"] = {
-        "jpg": "image/jpeg",
-        "png": "image/png",
-        "gif": "image/gif",
-        "webp": "image/webp",
-    }.get(contact.photo.name.rsplit(".", 1)[-1], "application/octet-stream")
+    name = (contact.photo_small if size == "small" else "") or contact.photo
+    if not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(name, "rb"), content_type=media.OUTPUT_CONTENT_TYPE
+    )
     response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -1,6 +1,6 @@
 """What every import format produces, and how one parsed record becomes storable data."""
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ class ParsedContact:
     addresses: list[dict[str, str]] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     photo: bytes | None = None
+    problems: list[str] = field(default_factory=list)  # parts the reader had to leave out
 
 
 @dataclass
@@ -60,9 +61,20 @@ class ContactData:
     phone_keys: list[str] = field(default_factory=list)  # what phone search matches
     addresses: list[dict[str, str]] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
-    photo: bytes | None = None
+    photo: bytes | None = None  # as found in the file, until the import checks it
+    photo_sizes: dict[str, bytes] = field(default_factory=dict)  # re-encoded, not yet stored
+    photo_names: list[str] = field(default_factory=list)  # stored: large, small
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
     pk: int | None = None  # once stored
+    queued: bool = False  # handed to the import's writer: merge into the stored row
+
+    def release(self) -> None:
+        """Once stored, only `pk` is needed (a later duplicate merges into the row): let the
+        values go, so that an import does not hold every contact of the file in memory."""
+        for spec in fields(self):
+            if spec.name not in ("line", "pk", "queued"):
+                default = spec.default_factory if spec.default is MISSING else None
+                setattr(self, spec.name, default() if default else spec.default)
 
 
 def display_name_for(given: str, family: str, full: str, company: str) -> str:
@@ -84,6 +96,7 @@ def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected
         uid=parsed.uid.strip()[:255],
         categories=[c.strip()[:100] for c in parsed.categories if c.strip()],
         photo=parsed.photo,
+        problems=list(parsed.problems),
     )
     data.display_name = display_name_for(
         data.given_name, data.family_name, parsed.full_name, data.company

@@ -173,3 +173,52 @@ def test_vcard_writer_output_reads_back_the_same_values():
         assert (data.birth_year, data.birth_month, data.birth_day) == (None, 2, 29)
         assert data.phones == [("mobile", "+33612345678", ""), ("work", "+23412710000", "102")]
         assert data.uid == "u-1"
+
+
+def test_folded_lines_join_and_bare_commas_stay_in_the_note():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Rossi;Marta;;;\r\nFN:Marta Rossi\r\n"
+        "NOTE:Call after lunch, not before;\r\n  ask for the quote\\, then the\r\n\t invoice.\r\n"
+        "TEL;TYPE=CELL:+39 312 345\r\n 6789\r\nEND:VCARD\r\n"
+    )
+    (parsed,) = vcard.parse(text.splitlines())
+    data = records.clean(parsed, "GB")
+    assert data.notes == "Call after lunch, not before; ask for the quote, then the invoice."
+    assert data.phones == [("mobile", "+393123456789", "")]
+
+
+def test_a_line_that_is_not_a_content_line_is_left_out_and_named_in_the_report():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Elena Dubois\r\nthis line has no colon\r\n"
+        "EMAIL:elena@example.org\r\nEND:VCARD\r\n"
+    )
+    (parsed,) = vcard.parse(text.splitlines())
+    data = records.clean(parsed, "GB")
+    assert data.display_name == "Elena Dubois"
+    assert data.emails == [("other", "elena@example.org")]
+    assert data.problems == ["line 4, which cannot be read"]
+
+
+def test_a_photo_that_is_not_base64_is_left_out_and_the_card_kept():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Kofi Okafor\r\nPHOTO;JPEG;BASE64:not*base64!\r\n"
+        "END:VCARD\r\n"
+    )
+    (parsed,) = vcard.parse(text.splitlines())
+    data = records.clean(parsed, "GB")
+    assert data.display_name == "Kofi Okafor" and data.photo is None
+    assert data.problems == ["PHOTO (its value cannot be decoded)"]
+
+
+def test_the_unreadable_line_is_numbered_as_in_the_file_after_folds_and_soft_breaks():
+    text = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jonas Jensen\r\n"  # lines 3-5
+        "NOTE;ENCODING=QUOTED-PRINTABLE:first half, =\r\nsecond half\r\n"  # 6-7
+        "TITLE:Head of\r\n  purchasing\r\n"  # 8-9
+        "\r\n"  # 10
+        "no colon here\r\nEND:VCARD\r\n"  # 11-12
+    )
+    (parsed,) = vcard.parse(["X-FILE-HEADER:1", ""] + text.splitlines())
+    assert parsed.notes == "first half, second half"
+    assert parsed.job_title == "Head of purchasing"
+    assert parsed.problems == ["line 11, which cannot be read"]

@@ -1,11 +1,18 @@
 """The import services end to end: upload, start, run (eager), report; and export."""
 
+import base64
+import io
+from pathlib import Path
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from contacts import importing, selectors, services
 from contacts.formats import sniff
 from contacts.models import Contact, ContactImport
+from tests.accounts import images
 from uc_web.lib.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,10 +52,97 @@ def test_a_broken_card_is_reported_and_the_others_are_imported(alice, fixture_up
     assert lukasz.notes == "Zawód: hydraulik. Dzwonić rano, najlepiej przed ósmą."
 
 
-def test_the_photo_in_a_vcard_is_stored(alice, fixture_upload):
+def test_the_photo_in_a_vcard_is_stored_re_encoded(alice, fixture_upload):
     run_import(alice, fixture_upload("ios_contacts_v3.vcf"))
     ines = Contact.objects.get(display_name="Inês Ferreira")
-    assert ines.photo and ines.photo.read().startswith(b"\x89PNG")
+    with default_storage.open(ines.photo) as large, default_storage.open(ines.photo_small) as small:
+        assert Image.open(large).size == (256, 256) and Image.open(small).size == (64, 64)
+    assert ines.photo.endswith(".webp")
+
+
+def photo_card(name: str, photo: bytes) -> SimpleUploadedFile:
+    encoded = base64.b64encode(photo).decode()
+    folded = "\r\n ".join(encoded[i : i + 74] for i in range(0, len(encoded), 74))
+    text = (
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\n"
+        f"PHOTO;ENCODING=b;TYPE=JPEG:{folded}\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Next Card\r\nEND:VCARD\r\n"
+    )
+    return SimpleUploadedFile("photo.vcf", text.encode())
+
+
+def test_an_imported_photo_loses_its_gps_position_and_all_metadata(alice):
+    source = images.jpeg(gps=True, orientation=1)
+    assert Image.open(io.BytesIO(source)).getexif().get_ifd(0x8825)  # the GPS is there
+    run_import(alice, photo_card("Marta Rossi", source))
+    marta = Contact.objects.get(display_name="Marta Rossi")
+    for name in marta.photo_names:
+        with default_storage.open(name) as handle:
+            data = handle.read()
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "WEBP" and dict(image.getexif()) == {}
+        assert b"Exif" not in data and b"GPS" not in data
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("html_jpeg_polyglot", "markup"),
+        ("eight_megabyte_image", "too large"),
+        ("png_declaring_30000x30000", "too many pixels"),
+        ("truncated_jpeg", "damaged or incomplete"),
+    ],
+)
+def test_a_bad_photo_in_a_vcard_is_left_out_with_its_reason_and_nothing_stored(
+    alice, media_root, kind, reason
+):
+    data, _name = images.BAD_UPLOADS[kind]()
+    result = run_import(alice, photo_card("Kofi Okafor", data))
+    assert (result.imported, result.status) == (2, ContactImport.Status.DONE)
+    kofi = Contact.objects.get(display_name="Kofi Okafor")
+    assert kofi.photo == kofi.photo_small == ""
+    (report,) = result.rejected
+    assert report["line"] == 1 and report["name"] == "Kofi Okafor" and not report["whole"]
+    assert (
+        report["reason"].startswith("imported without: the photo: ") and reason in report["reason"]
+    )
+    assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def card(uid: str, name: str, phone: str) -> str:
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nTEL:{phone}\r\nEND:VCARD\r\n"
+
+
+def test_a_duplicate_later_in_the_file_merges_into_the_contact_already_written(alice, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)  # the first card is written before the last
+    text = (
+        card("u-1", "Noah Novak", "+44 20 7946 0001")
+        + card("u-2", "Liam Murphy", "+44 20 7946 0002")
+        + card("u-3", "Sofia Silva", "+44 20 7946 0003")
+        + card("u-1", "Noah Novak", "+44 7700 900001")
+    )
+    result = run_import(alice, SimpleUploadedFile("c.vcf", text.encode()), duplicates="merge")
+    assert (result.status, result.imported, result.merged) == ("done", 3, 1)
+    noah = Contact.objects.get(uid="u-1")
+    assert sorted(noah.phones.values_list("number", flat=True)) == [
+        "+442079460001",
+        "+447700900001",
+    ]
+    assert Contact.objects.filter(owner=alice).count() == 3
+
+
+def test_a_failed_write_stops_the_import_and_says_so(alice, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 1)
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importing, "_create_contacts", broken)
+    text = card("u-1", "Noah Novak", "+44 20 7946 0001") + card("u-2", "Liam", "+44 20 7946 0002")
+    result = run_import(alice, SimpleUploadedFile("c.vcf", text.encode()))
+    assert result.status == ContactImport.Status.FAILED
+    assert result.error == "The import stopped because of an error on our side."
+    assert not Contact.objects.filter(owner=alice).exists()
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contacts import services
 from contacts.models import AddressBook, Contact
+from uc_web.lib import media
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 pytestmark = pytest.mark.django_db
@@ -109,14 +111,13 @@ def test_editing_an_imported_full_name_only_contact_keeps_its_name(alice):
     assert contact.display_name == "Wei Chen"
 
 
-def test_a_photo_must_be_an_image(alice):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def test_a_photo_must_be_an_image_and_nothing_is_created_without_one(alice):
     book = services.book_ensure_default(user=alice)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(media.ImageRejected, match="not an image"):
         services.contact_create(
             by=alice,
             book=book,
             data=services.ContactInput(given_name="A"),
             photo=SimpleUploadedFile("x.png", b"not an image"),
         )
+    assert not Contact.objects.exists()

@@ -1,13 +1,16 @@
 """The contacts pages, driven through Django's test client."""
 
 import io
+from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from contacts import services
 from contacts.models import AddressBook, Contact, ContactImport
+from tests.accounts import images
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +60,10 @@ def test_add_a_contact_with_a_national_number_shows_it_normalised(signed_in, ali
     contact = Contact.objects.get()
     assert contact.phones.get().number == "+442079460018"
     photo = client.get(f"/contacts/{contact.pk}/photo/")
-    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/webp"
+    assert Image.open(io.BytesIO(b"".join(photo.streaming_content))).size == (256, 256)
+    small = client.get(f"/contacts/{contact.pk}/photo/?size=small")
+    assert Image.open(io.BytesIO(b"".join(small.streaming_content))).size == (64, 64)
 
 
 def test_a_bad_number_is_shown_as_an_error_and_nothing_is_saved(signed_in, alice):
@@ -120,6 +126,7 @@ def test_charlie_gets_404_for_alices_pages(signed_in, alice, charlie):
         f"/contacts/{contact.pk}/edit/",
         f"/contacts/{contact.pk}/delete/",
         f"/contacts/{contact.pk}/photo/",
+        f"/contacts/{contact.pk}/photo/?size=small",
         f"/contacts/books/{book.pk}/rename/",
         f"/contacts/books/{book.pk}/delete/",
         f"/contacts/books/{book.pk}/export/?fmt=csv",
@@ -250,3 +257,105 @@ def test_editing_keeps_extensions_and_the_addresses_the_form_does_not_show(signe
         ("Abuja", "home"),
         ("Lagos", "work"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("html_jpeg_polyglot", "markup"),
+        ("svg_with_script", "markup"),
+        ("eight_megabyte_image", "too large"),
+        ("png_declaring_30000x30000", "too many pixels"),
+        ("text_renamed_jpg", "not an image"),
+    ],
+)
+def test_a_bad_photo_is_refused_in_words_and_the_contact_is_left_as_it_was(
+    signed_in, alice, media_root, kind, reason
+):
+    book = services.book_ensure_default(user=alice)
+    contact = services.contact_create(
+        by=alice,
+        book=book,
+        data=services.ContactInput(given_name="Ada"),
+        photo=SimpleUploadedFile("a.png", png()),
+    )
+    files_before = sorted(p for p in Path(media_root).rglob("*") if p.is_file())
+    data, name = images.BAD_UPLOADS[kind]()
+    response = signed_in(alice).post(
+        f"/contacts/{contact.pk}/edit/",
+        {"given_name": "Changed", "book": book.pk, "photo": SimpleUploadedFile(name, data)},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["photo"]
+    assert len(errors) == 1 and reason in errors[0]
+    assert reason in response.content.decode()
+    fresh = Contact.objects.get(pk=contact.pk)
+    assert (fresh.given_name, fresh.photo, fresh.photo_small) == (
+        "Ada",
+        contact.photo,
+        contact.photo_small,
+    )
+    assert sorted(p for p in Path(media_root).rglob("*") if p.is_file()) == files_before
+
+
+def test_a_new_photo_replaces_the_old_files_and_remove_deletes_them(
+    signed_in, alice, media_root, django_capture_on_commit_callbacks
+):
+    book = services.book_ensure_default(user=alice)
+    contact = services.contact_create(
+        by=alice,
+        book=book,
+        data=services.ContactInput(given_name="Ada"),
+        photo=SimpleUploadedFile("a.png", png()),
+    )
+    old = contact.photo_names
+    client = signed_in(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/contacts/{contact.pk}/edit/",
+            {
+                "given_name": "Ada",
+                "book": book.pk,
+                "photo": SimpleUploadedFile("b.jpg", images.jpeg(gps=True)),
+            },
+        )
+    contact.refresh_from_db()
+    assert contact.photo and contact.photo_names != old
+    assert not any(default_storage.exists(n) for n in old)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/contacts/{contact.pk}/edit/",
+            {"given_name": "Ada", "book": book.pk, "remove_photo": "on"},
+        )
+    contact.refresh_from_db()
+    assert contact.photo == contact.photo_small == ""
+    assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def test_a_photo_over_5_mb_is_refused_while_uploading_and_no_contact_is_added(
+    signed_in, alice, media_root, monkeypatch
+):
+    from uc_web.lib import media
+
+    monkeypatch.setattr(media, "image_store", lambda *a, **k: pytest.fail("it was received"))
+    book = services.book_ensure_default(user=alice)
+    data, name = images.BAD_UPLOADS["eight_megabyte_image"]()
+    response = signed_in(alice).post(
+        "/contacts/new/",
+        {"given_name": "Ada", "book": book.pk, "photo": SimpleUploadedFile(name, data)},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["photo"] == ["The file is too large: the limit is 5 MB."]
+    assert not Contact.objects.exists()
+    assert [p for p in Path(media_root).rglob("*") if p.is_file()] == []
+
+
+def test_the_contact_form_still_needs_its_csrf_token(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    book = services.book_ensure_default(user=alice)
+    response = client.post("/contacts/new/", {"given_name": "Ada", "book": book.pk})
+    assert response.status_code == 403
+    assert not Contact.objects.exists()
