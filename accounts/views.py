@@ -1,5 +1,3 @@
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -13,7 +11,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -208,23 +205,6 @@ SAVED_MESSAGES = {
 }
 
 
-def _limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Cap file uploads at the image limit while the body is read, then check CSRF.
-
-    The upload handlers must be in place before anything reads request.POST, which the
-    CSRF middleware would do; so CSRF is checked here instead, right after.
-    """
-    protected = csrf_protect(view)
-
-    @wraps(view)
-    @csrf_exempt
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.upload_handlers.insert(0, media.UploadSizeLimitHandler(request))
-        return protected(request, *args, **kwargs)
-
-    return wrapper
-
-
 def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
     """form.is_valid(), saying "too large" for a file the upload limit skipped."""
     valid = form.is_valid()
@@ -236,7 +216,7 @@ def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
 
 
 @login_required
-@_limit_uploads
+@media.limit_uploads
 def profile(request: HttpRequest) -> HttpResponse:
     """The personal profile: details, photo, preferences, options and regions."""
     services.profile_ensure(user=request.user)
@@ -316,7 +296,7 @@ COMPANY_SECTIONS = ("details", "logo", "regions", "market")
 
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-@_limit_uploads
+@media.limit_uploads
 def company(request: HttpRequest) -> HttpResponse:
     """The company profile, for its admins: details, logo, regions, markets and defaults."""
     company = selectors.company_get(user=request.user)

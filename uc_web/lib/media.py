@@ -105,8 +105,7 @@ def limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     """Cap a view's file uploads at MAX_UPLOAD_BYTES while the body is read, then check CSRF.
 
     The upload handler must be in place before anything reads request.POST, which the CSRF
-    middleware would do; so CSRF is checked here instead, right after. (accounts.views has
-    its own copy of this, from before it was shared.)
+    middleware would do; so CSRF is checked here instead, right after.
     """
     protected = csrf_protect(view)
 
