@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels at /ws/."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -21,3 +22,13 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# A server with thousands of sockets holds millions of objects, and a full collection
+# walks them all: 250-600 ms pauses with 2,000 sockets, each a stall of every socket
+# (bench/presence_fanout.py). What Django loaded at start lives for good, so it is frozen
+# out of collections, and full collections are made rarer (settings.GC_THRESHOLDS).
+from django.conf import settings  # noqa: E402
+
+gc.collect()
+gc.freeze()
+gc.set_threshold(*settings.GC_THRESHOLDS)

@@ -94,6 +94,11 @@ TEMPLATES = [
     },
 ]
 
+# --- Python's garbage collector in the ASGI server (uc_web/asgi.py) -------------------
+GC_THRESHOLDS = tuple(int(n) for n in env.list("GC_THRESHOLDS", default=["50000", "50", "50"]))
+if len(GC_THRESHOLDS) != 3:
+    raise ImproperlyConfigured("GC_THRESHOLDS is three numbers, as for gc.set_threshold()")
+
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
