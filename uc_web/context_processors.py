@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from accounts.presence import State
@@ -14,8 +15,8 @@ MONITOR_GROUPS = [
 ]
 # action, label, icon, whether its feature has landed (disabled until then)
 MONITOR_ACTIONS = [
-    ("call", _("Call"), "bi-telephone", False),
-    ("video", _("Video call"), "bi-camera-video", False),
+    ("call", _("Call"), "bi-telephone", True),
+    ("video", _("Video call"), "bi-camera-video", True),
     ("text", _("Send text message"), "bi-chat-text", False),
     ("voicemail", _("Send voice mail"), "bi-mic", False),
     ("videomail", _("Send video mail"), "bi-film", False),
@@ -35,4 +36,13 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "monitor_actions": MONITOR_ACTIONS,
         "presence_states": State.choices,
         "max_upload_bytes": media.MAX_UPLOAD_BYTES,
+        "missed_calls": SimpleLazyObject(lambda: _missed_calls(request)),
     }
+
+
+def _missed_calls(request: HttpRequest) -> int:
+    from calls import selectors
+
+    if not request.user.is_authenticated:
+        return 0
+    return selectors.call_missed_unseen_count(user=request.user)

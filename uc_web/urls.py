@@ -16,6 +16,7 @@ api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
     path("", include("contacts.api_urls")),
+    path("", include("calls.api_urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
         name="account_change_password",
     ),
     path("contacts/", include("contacts.urls")),
+    path("calls/", include("calls.urls")),
     path("accounts/", include("allauth.urls")),
     # One way to change one's own password: allauth's page, whose adapter ends the other
     # sessions and closes their sockets (accounts.services.user_set_password).
