@@ -105,6 +105,73 @@ def test_alice_video_calls_bob_they_talk_and_both_logs_show_it(
         expect(row.get_by_role("cell").nth(4)).to_have_text(re.compile(r"^\d+:\d\d$"))
 
 
+def connected_call(new_page, alice, bob, password, media="Video call"):
+    alices = signed_in(new_page, alice, password)
+    bobs = signed_in(new_page, bob, password)
+    monitor_action(alices, "Bob Okafor", media)
+    accept = "Accept video" if media == "Video call" else "Accept audio"
+    incoming(bobs, "Alice Fernandez").get_by_role("button", name=accept).click()
+    expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected")
+    expect(call_window(bobs, "Alice Fernandez")).to_contain_text("Connected")
+    return alices, bobs
+
+
+def test_a_network_blip_on_bobs_socket_keeps_the_call(testnet, new_page, alice, bob, password):
+    alices, bobs = connected_call(new_page, alice, bob, password)
+    bobs.evaluate("() => window.ucLive.socket.close()")
+    expect(call_window(bobs, "Alice Fernandez")).to_contain_text("Connected")
+    expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected")
+    media_flows_both_ways(alices)
+    media_flows_both_ways(bobs)
+    from calls.models import Call
+
+    assert Call.objects.get().state == Call.State.ANSWERED
+
+
+def test_bob_reloads_his_tab_and_the_call_comes_back(testnet, new_page, alice, bob, password):
+    alices, bobs = connected_call(new_page, alice, bob, password)
+    bobs.reload()
+    expect(call_window(bobs, "Alice Fernandez")).to_contain_text("Connected")
+    expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected")
+    media_flows_both_ways(alices)
+    media_flows_both_ways(bobs)
+
+
+def test_bob_closing_his_tab_ends_the_call_for_alice(testnet, new_page, alice, bob, password):
+    alices, bobs = connected_call(new_page, alice, bob, password, media="Call")
+    bobs.close()
+    expect(call_window(alices, "Bob Okafor")).to_contain_text(
+        "Call ended: Connection failed", timeout=15_000
+    )
+    from calls.models import Call
+
+    assert Call.objects.get().end_reason == Call.EndReason.FAILED
+
+
+def test_bob_mutes_turns_his_camera_off_and_shares_his_screen(
+    testnet, new_page, alice, bob, password
+):
+    alices, bobs = connected_call(new_page, alice, bob, password)
+    window = call_window(bobs, "Alice Fernandez")
+    window.get_by_role("button", name="Mute").click()
+    expect(window.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    assert bobs.evaluate("() => window.ucCalls.stream.getAudioTracks()[0].enabled") is False
+    window.get_by_role("button", name="Camera off").click()
+    expect(window.get_by_role("button", name="Camera on")).to_have_attribute("aria-pressed", "true")
+    window.get_by_role("button", name="Share screen").click()
+    expect(window.get_by_role("button", name="Stop sharing")).to_be_visible()
+    sent = bobs.evaluate("() => window.ucCalls.videoSender().track === window.ucCalls.screenTrack")
+    assert sent is True
+    window.get_by_role("button", name="Stop sharing").click()
+    expect(window.get_by_role("button", name="Share screen")).to_be_visible()
+    window.get_by_role("button", name="Devices").click()
+    for device in ("Microphone", "Camera", "Speaker"):
+        expect(window.get_by_role("combobox", name=device)).to_be_visible()
+    window.get_by_role("combobox", name="Microphone").select_option(label="Fake Audio Input 1")
+    expect(window.get_by_role("status")).to_have_text("Connected")
+    media_flows_both_ways(alices)
+
+
 def test_bob_declines_and_alice_reads_why(testnet, new_page, alice, bob, password):
     alices = signed_in(new_page, alice, password)
     bobs = signed_in(new_page, bob, password)
