@@ -34,7 +34,7 @@ def _later(at: datetime | float, fn: Callable[[], Any]) -> None:
     async def run() -> None:
         await asyncio.sleep(max(0.0, delay) + 0.05)
         try:
-            await database_sync_to_async(fn)()
+            await _in_thread(fn)()
         except Exception:
             logger.exception("calls: timer failed")
 
@@ -47,9 +47,15 @@ def _user(consumer: Any) -> User:
     return User.objects.get(pk=consumer.user_id)
 
 
-@database_sync_to_async
-def _run(consumer: Any, service: Callable[..., Any], **kwargs: Any) -> Any:
-    return service(user=_user(consumer), **kwargs)
+def _in_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # Not the one thread Channels shares for all database work of a process: calls of
+    # different sockets proceed side by side (each thread keeps its own connection, row
+    # locks serialise what must be), so one slow call never holds up everyone's signalling.
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+async def _run(consumer: Any, service: Callable[..., Any], **kwargs: Any) -> Any:
+    return await _in_thread(lambda: service(user=_user(consumer), **kwargs))()
 
 
 async def handle(consumer: Any, message: dict[str, Any]) -> None:
@@ -58,13 +64,15 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
     call_id = message.get("call")
     channel = consumer.channel_name
     if kind == "call.start":
-        call = await database_sync_to_async(services.call_start)(
-            caller=await database_sync_to_async(_user)(consumer),
-            callee_id=message.get("callee"),
-            media=message.get("media"),
-            device=message.get("device"),
-            channel=channel,
-        )
+        call = await _in_thread(
+            lambda: services.call_start(
+                caller=_user(consumer),
+                callee_id=message.get("callee"),
+                media=message.get("media"),
+                device=message.get("device"),
+                channel=channel,
+            )
+        )()
         if call.state == Call.State.RINGING:
             consumer.in_call = True
             _later(
@@ -105,17 +113,26 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
         )
         consumer.in_call = True
     elif kind == "call.signal":
-        target, event = await _run(
-            consumer, services.call_signal_route, channel=channel, call_id=call_id, message=message
+        # The hot path (a dozen per call) relays from the signalling index, no database.
+        routed = await services.acall_signal_route(
+            user_id=consumer.user_id, channel=channel, call_id=call_id, message=message
         )
-        await realtime.asend_to_channel(target, event)
+        if routed is None:
+            routed = await _run(
+                consumer,
+                services.call_signal_route,
+                channel=channel,
+                call_id=call_id,
+                message=message,
+            )
+        await realtime.asend_to_channel(*routed)
     else:
         raise ApplicationError("Unknown message type.", code="unknown_type")
 
 
 async def on_connect(consumer: Any) -> None:
     """Show On a call again if the shared state (Redis) forgot it while a call runs."""
-    answered = await database_sync_to_async(
+    answered = await _in_thread(
         lambda: list(
             selectors.call_active_list(user=_user(consumer))
             .filter(state=Call.State.ANSWERED)

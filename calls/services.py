@@ -5,6 +5,7 @@ State machine (docs/calls.md): ringing -> answered -> ended, or ringing -> ended
 is on another call, has Do not disturb, or has no open tab) is stored already ended.
 """
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +20,12 @@ from django.utils.translation import gettext as _
 from accounts import presence
 from accounts import selectors as account_selectors
 from accounts.models import User
-from calls import selectors
+from calls import routes, selectors
 from calls.models import Call
 from uc_web.lib import realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CANDIDATE_MAX = 1024
@@ -46,12 +49,24 @@ def _check_device(device: Any) -> str:
     return device
 
 
+def _locked() -> Any:
+    """Calls locked for a transition, with both people (and photos) for the events."""
+    return Call.objects.select_for_update(of=("self",)).select_related(
+        "caller__profile", "callee__profile"
+    )
+
+
+def _clean_transition(call: Call) -> None:
+    # The people were validated when the call was created, and the database enforces the
+    # Meta constraints on save; checking both again here would cost five queries on every
+    # transition of every call.
+    call.full_clean(exclude=["caller", "callee"], validate_constraints=False)
+
+
 def _lock(*, user: User, call_id: Any) -> Call:
     if isinstance(call_id, bool) or not isinstance(call_id, int):
         raise _not_found()
-    call = (
-        Call.objects.select_for_update().filter(Q(caller=user) | Q(callee=user), pk=call_id).first()
-    )
+    call = _locked().filter(Q(caller=user) | Q(callee=user), pk=call_id).first()
     if call is None:
         raise _not_found()
     return call
@@ -59,9 +74,7 @@ def _lock(*, user: User, call_id: Any) -> Call:
 
 def _notify(call: Call, kind: str) -> None:
     """Tell every tab of both people the call's new state, after commit."""
-    caller = User.objects.select_related("profile").get(pk=call.caller_id)
-    callee = User.objects.select_related("profile").get(pk=call.callee_id)
-    call.caller, call.callee = caller, callee
+    caller, callee = call.caller, call.callee  # loaded with their profiles (_locked)
     events = [
         (user.pk, {"type": kind, "call": selectors.call_data(call=call, user=user)})
         for user in (caller, callee)
@@ -89,11 +102,32 @@ def _set_on_call(call: Call, on_call: bool) -> None:
                 )
             except Exception:
                 # Presence is a view; the heartbeat and reconnects repair it (handlers).
-                import logging
-
-                logging.getLogger(__name__).exception("calls: presence update failed")
+                logger.exception("calls: presence update failed")
 
     transaction.on_commit(send)
+
+
+def _route(call: Call) -> None:
+    """Keep the signalling index (calls.routes) in step with the call, after commit."""
+    call_id = call.pk
+    if call.state == Call.State.ANSWERED:
+        route = {
+            "caller": call.caller_id,
+            "callee": call.callee_id,
+            "caller_channel": call.caller_channel,
+            "callee_channel": call.callee_channel,
+        }
+        transaction.on_commit(lambda: _quietly(routes.route_set, call_id, route))
+    else:
+        transaction.on_commit(lambda: _quietly(routes.route_drop, call_id))
+
+
+def _quietly(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        # Only an index: a miss falls back to the database.
+        logger.exception("calls: could not update the signalling route")
 
 
 def _missed_changed(user_id: int) -> None:
@@ -109,9 +143,10 @@ def _end(call: Call, reason: str, *, now: datetime | None = None) -> Call:
     call.state = Call.State.ENDED
     call.end_reason = reason
     call.ended_at = now or timezone.now()
-    call.full_clean()
+    _clean_transition(call)
     call.save(update_fields=["state", "end_reason", "ended_at"])
     if was_answered:
+        _route(call)
         _set_on_call(call, False)  # before the event: whoever hears it sees presence right
     _notify(call, "call.ended")
     if call.is_missed:
@@ -135,8 +170,9 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
         callee = User.objects.select_related("profile").filter(pk=callee_id).first()
     if callee is None or not account_selectors.may_reach(user=caller, other=callee):
         raise PermissionDenied(_("You cannot call this person."), code="not_allowed")
-    # Serialise concurrent starts by the same caller (two tabs clicking at once).
-    User.objects.select_for_update().filter(pk=caller.pk).first()
+    # Serialise starts that involve either person (two tabs clicking at once, two people
+    # calling the same callee), in a fixed order so two starts cannot deadlock.
+    list(User.objects.select_for_update().filter(pk__in=[caller.pk, callee.pk]).order_by("pk"))
     if selectors.user_is_busy(user=caller):
         raise ApplicationError(_("You are already in a call."), code="already_in_call")
     now = timezone.now()
@@ -187,7 +223,7 @@ def call_accept(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
     call.answered_at = now
     call.callee_device, call.callee_channel = device, channel
     call.caller_seen_at = call.callee_seen_at = now
-    call.full_clean()
+    _clean_transition(call)
     call.save(
         update_fields=[
             "state",
@@ -198,6 +234,7 @@ def call_accept(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
             "callee_seen_at",
         ]
     )
+    _route(call)
     _set_on_call(call, True)
     _notify(call, "call.answered")
     return call
@@ -244,7 +281,7 @@ def call_hangup(*, user: User, call_id: Any, channel: str, failed: bool = False)
 def call_ring_timeout(*, call_id: int, now: datetime | None = None) -> Call | None:
     """End a call nobody answered within the callee's ring timeout (a missed call)."""
     now = now or timezone.now()
-    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    call = _locked().filter(pk=call_id).first()
     if call is None or call.state != Call.State.RINGING or call.ring_expires_at > now:
         return call
     return _end(call, Call.EndReason.NO_ANSWER, now=now)
@@ -261,7 +298,7 @@ def call_device_gone(*, user: User, channel: str) -> list[Call]:
     """
     detached = []
     now = timezone.now()
-    for call in Call.objects.select_for_update().filter(
+    for call in _locked().filter(
         Q(caller=user) | Q(callee=user), state__in=[Call.State.RINGING, Call.State.ANSWERED]
     ):
         is_caller = call.caller_id == user.pk
@@ -288,7 +325,7 @@ def call_device_gone(*, user: User, channel: str) -> list[Call]:
 def call_detached_end(*, call_id: int, now: datetime | None = None) -> Call | None:
     """Fail an answered call whose device went away and did not come back in time."""
     now = now or timezone.now()
-    call = Call.objects.select_for_update().filter(pk=call_id).first()
+    call = _locked().filter(pk=call_id).first()
     if call is None or call.state != Call.State.ANSWERED:
         return call
     limit = now - timedelta(seconds=RESUME_GRACE_SECONDS)
@@ -312,6 +349,7 @@ def call_resume(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
     setattr(call, f"{side}_detached_at", None)
     setattr(call, f"{side}_seen_at", timezone.now())
     call.save(update_fields=[f"{side}_channel", f"{side}_detached_at", f"{side}_seen_at"])
+    _route(call)
     _set_on_call(call, True)
     _notify(call, "call.resumed")
     return call
@@ -345,7 +383,7 @@ def call_sweep(*, now: datetime | None = None) -> int:
     )
     for call_id in orphans.values_list("pk", flat=True):
         with transaction.atomic():
-            call = Call.objects.select_for_update().filter(pk=call_id).first()
+            call = _locked().filter(pk=call_id).first()
             if call is not None and call.state == Call.State.ANSWERED:
                 _end(call, Call.EndReason.FAILED, now=now)
                 ended += 1
@@ -418,6 +456,29 @@ def _check_signal(message: dict[str, Any]) -> dict[str, Any]:
             "usernameFragment": ufrag,
         },
     }
+
+
+async def acall_signal_route(
+    *, user_id: int, channel: str, call_id: Any, message: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The relay target from the signalling index, without the database; None: ask it."""
+    signal = _check_signal(message)
+    if isinstance(call_id, bool) or not isinstance(call_id, int):
+        return None
+    try:
+        route = await routes.aroute_get(call_id)
+    except Exception:
+        logger.exception("calls: signalling index unreachable")
+        return None
+    if route is None:
+        return None
+    if user_id == route["caller"] and channel == route["caller_channel"]:
+        target = route["callee_channel"]
+    elif user_id == route["callee"] and channel == route["callee_channel"]:
+        target = route["caller_channel"]
+    else:
+        return None  # the database gives the precise refusal
+    return target, {"type": "call.signalled", "call": call_id, **signal}
 
 
 def call_signal_route(

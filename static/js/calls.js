@@ -431,7 +431,7 @@ class Calls {
       this.flash(STR.already);
       return;
     }
-    this.timing.acceptedAt = performance.now();
+    this.timing = { acceptedAt: performance.now() };
     ringtone.stop();
     this.closeWindow();
     this.window = new CallWindow(this, call.peer, call.media);
