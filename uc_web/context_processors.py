@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from accounts.presence import State
@@ -36,13 +35,4 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "monitor_actions": MONITOR_ACTIONS,
         "presence_states": State.choices,
         "max_upload_bytes": media.MAX_UPLOAD_BYTES,
-        "missed_calls": SimpleLazyObject(lambda: _missed_calls(request)),
     }
-
-
-def _missed_calls(request: HttpRequest) -> int:
-    from calls import selectors
-
-    if not request.user.is_authenticated:
-        return 0
-    return selectors.call_missed_unseen_count(user=request.user)

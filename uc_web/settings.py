@@ -277,6 +277,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PhoneKindEnum": "contacts.models.Phone.Kind",
         "EmailKindEnum": "contacts.models.Email.Kind",
+        "CallStateEnum": "calls.models.Call.State",
+        "PresenceStateEnum": "accounts.presence.State",
     },
 }
 
