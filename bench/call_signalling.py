@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -208,6 +209,12 @@ async def main(keys: list[tuple[str, str]]) -> None:
     port = free_port()
     daphne = start_daphne(port)
     url, origin = f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}"
+    profiler = None
+    if os.environ.get("PROFILE"):  # PROFILE=var/calls.txt: py-spy's collapsed stacks of daphne
+        profiler = subprocess.Popen(
+            ["py-spy", "record", "--nonblocking", "--format", "raw", "--pid", str(daphne.pid)]
+            + ["-o", os.environ["PROFILE"]]
+        )
     try:
         semaphore = asyncio.Semaphore(CONNECTING)
 
@@ -234,6 +241,9 @@ async def main(keys: list[tuple[str, str]]) -> None:
             for client in pair:
                 await client.ws.close()
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
         daphne.terminate()
         daphne.wait(timeout=10)
     print(f"{PAIRS} pairs, {ROUNDS} rounds of simultaneous calls; {took:.1f} s; errors {errors}")

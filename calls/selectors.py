@@ -51,13 +51,14 @@ def call_for_channel(*, user: User, channel: str) -> list[Call]:
     )
 
 
-def user_is_busy(*, user: User) -> bool:
-    """Whether the user is in a call that rings or is answered (there is no call waiting)."""
-    return (
-        Call.objects.filter(Q(caller=user) | Q(callee=user))
+def busy_user_ids(*, user_ids: list[int]) -> set[int]:
+    """Of these users, those in a call that rings or is answered (there is no call waiting)."""
+    pairs = (
+        Call.objects.filter(Q(caller__in=user_ids) | Q(callee__in=user_ids))
         .exclude(state=Call.State.ENDED)
-        .exists()
+        .values_list("caller_id", "callee_id")
     )
+    return {pk for pair in pairs for pk in pair} & set(user_ids)
 
 
 def callable_people(*, user: User, query: str = "", limit: int = 10) -> list[User]:

@@ -63,6 +63,12 @@ def _clean_transition(call: Call) -> None:
     call.full_clean(exclude=["caller", "callee"], validate_constraints=False)
 
 
+def _clean_new(call: Call) -> None:
+    # Both people are loaded and checked by the caller (may_reach); the database enforces
+    # the Meta constraints. Validating those again would cost five queries per call.
+    call.full_clean(exclude=["caller", "callee"], validate_constraints=False)
+
+
 def _lock(*, user: User, call_id: Any) -> Call:
     if isinstance(call_id, bool) or not isinstance(call_id, int):
         raise _not_found()
@@ -89,7 +95,7 @@ def _notify(call: Call, kind: str) -> None:
 
 def _set_on_call(call: Call, on_call: bool) -> None:
     """Presence shows On a call for both people while the call is answered."""
-    people = list(User.objects.filter(pk__in=[call.caller_id, call.callee_id]))
+    people = [call.caller, call.callee]  # loaded with the call (_locked)
 
     def send() -> None:
         for user in people:
@@ -173,7 +179,8 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
     # Serialise starts that involve either person (two tabs clicking at once, two people
     # calling the same callee), in a fixed order so two starts cannot deadlock.
     list(User.objects.select_for_update().filter(pk__in=[caller.pk, callee.pk]).order_by("pk"))
-    if selectors.user_is_busy(user=caller):
+    busy = selectors.busy_user_ids(user_ids=[caller.pk, callee.pk])
+    if caller.pk in busy:
         raise ApplicationError(_("You are already in a call."), code="already_in_call")
     now = timezone.now()
     call = Call(
@@ -187,7 +194,7 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
     snap = async_to_sync(presence.get_store().snapshot)([callee.pk], now=presence.clock())[
         callee.pk
     ]
-    if selectors.user_is_busy(user=callee) or snap.state == presence.State.DND:
+    if callee.pk in busy or snap.state == presence.State.DND:
         reason = Call.EndReason.BUSY
     elif snap.connections == 0:
         reason = Call.EndReason.NO_ANSWER  # nobody to ring: a missed call
@@ -195,7 +202,7 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
         reason = ""
     if reason:
         call.state, call.end_reason, call.ended_at = Call.State.ENDED, reason, now
-        call.full_clean()
+        _clean_new(call)
         call.save()
         _notify(call, "call.ended")
         if call.is_missed:
@@ -203,7 +210,7 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
         return call
     call.ringing_at = now
     call.ring_expires_at = now + timedelta(seconds=_ring_timeout(callee))
-    call.full_clean()
+    _clean_new(call)
     call.save()
     _notify(call, "call.ringing")
     return call
