@@ -241,6 +241,37 @@ def test_the_dial_box_calls_a_colleague_by_email(testnet, new_page, alice, bob, 
     expect(call_window(alices, "Bob Okafor")).to_contain_text("Call ended: Cancelled")
 
 
+def test_alice_calls_back_from_her_log_and_from_bobs_contact_page(
+    testnet, new_page, alice, bob, password
+):
+    from tests.calls.factories import CallFactory
+    from tests.contacts.factories import AddressBookFactory, ContactFactory
+
+    CallFactory(caller=bob, callee=alice)
+    contact = ContactFactory(
+        book=AddressBookFactory(owner=alice),
+        given_name="Bob",
+        family_name="Okafor",
+        linked_user=bob,
+    )
+    alices = signed_in(new_page, alice, password)
+    bobs = signed_in(new_page, bob, password)
+
+    alices.goto("/calls/")
+    alices.get_by_role("button", name="Call Bob Okafor back").click()
+    expect(incoming(bobs, "Alice Fernandez")).to_contain_text("Incoming video call")
+    incoming(bobs, "Alice Fernandez").get_by_role("button", name="Decline").click()
+    window = call_window(alices, "Bob Okafor")
+    expect(window).to_contain_text("Call ended: Declined")
+    window.get_by_role("button", name="Close").click()
+
+    alices.goto(f"/contacts/{contact.pk}/")
+    alices.get_by_role("main").get_by_role("button", name="Call", exact=True).click()
+    expect(incoming(bobs, "Alice Fernandez")).to_contain_text("Incoming call from")
+    incoming(bobs, "Alice Fernandez").get_by_role("button", name="Accept audio").click()
+    expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected")
+
+
 def test_a_denied_camera_gets_a_clear_message_and_no_call(testnet, new_page, alice, bob, password):
     alices = signed_in(new_page, alice, password)
     alices.add_init_script(
