@@ -363,12 +363,16 @@ def call_resume(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
 
 
 def call_heartbeat(*, user: User, channel: str) -> int:
-    """A participant device is alive; returns how many answered calls it is in."""
+    """A participant device is alive; returns how many active calls it takes part in.
+
+    Ringing calls count too: the caller's tab keeps heart-beating while it rings, so that
+    it is still known as a participant when the call is answered.
+    """
     now = timezone.now()
-    answered = Call.objects.filter(state=Call.State.ANSWERED)
-    return answered.filter(caller=user, caller_channel=channel).update(
+    active = Call.objects.exclude(state=Call.State.ENDED)
+    return active.filter(caller=user, caller_channel=channel).update(
         caller_seen_at=now
-    ) + answered.filter(callee=user, callee_channel=channel).update(callee_seen_at=now)
+    ) + active.filter(callee=user, callee_channel=channel).update(callee_seen_at=now)
 
 
 def call_sweep(*, now: datetime | None = None) -> int:

@@ -243,6 +243,42 @@ async def test_the_answering_tab_vanishing_ends_the_call_for_alice(alice, bob, c
     assert await state_of(alice) == "online"
 
 
+async def test_heartbeats_keep_a_long_call_alive_through_the_sweep(alice, bob, connect):
+    """Both tabs ping (the browser's heartbeat) while it rings and while they talk."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a, b, call_id = await ringing_call(connect, alice, bob)
+    await a.send_json_to({"type": "ping"})  # while it rings
+    await next_of(a, "pong")
+    await b.send_json_to({"type": "call.accept", "call": call_id, "device": "bob-tab-1"})
+    await next_of(a, "call.answered")
+    long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
+    await sync_to_async(Call.objects.filter(pk=call_id).update)(
+        caller_seen_at=long_ago, callee_seen_at=long_ago
+    )
+    for comm in (a, b):
+        await comm.send_json_to({"type": "ping"})
+        await next_of(comm, "pong")
+    await asyncio.sleep(0.2)  # the hooks run after the pong
+    assert await sync_to_async(services.call_sweep)() == 0
+    assert (await get_call(call_id)).state == Call.State.ANSWERED
+
+
+async def test_a_call_whose_tabs_stopped_heart_beating_is_swept(alice, bob, connect):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a, b, call_id = await answered_call(connect, alice, bob)
+    long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
+    await sync_to_async(Call.objects.filter(pk=call_id).update)(caller_seen_at=long_ago)
+    assert await sync_to_async(services.call_sweep)() == 1
+    assert (await next_of(b, "call.ended"))["call"]["end_reason"] == "failed"
+    assert (await next_of(a, "call.ended"))["call"]["end_reason_label"] == "Connection failed"
+
+
 async def test_a_reloaded_tab_resumes_its_call(alice, bob, connect):
     a, b, call_id = await answered_call(connect, alice, bob)
     await b.disconnect()
