@@ -254,6 +254,7 @@ async def test_heartbeats_keep_a_long_call_alive_through_the_sweep(alice, bob, c
     await next_of(a, "pong")
     await b.send_json_to({"type": "call.accept", "call": call_id, "device": "bob-tab-1"})
     await next_of(a, "call.answered")
+    await next_of(b, "call.answered")
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
     await sync_to_async(Call.objects.filter(pk=call_id).update)(
         caller_seen_at=long_ago, callee_seen_at=long_ago
