@@ -177,3 +177,11 @@ def test_the_calls_api_is_in_the_openapi_schema(client, alice):
     schema = client_for(alice).get("/api/schema/").content.decode()
     for path in ["/api/v1/calls/:", "/api/v1/calls/state/:", "/api/v1/calls/ice-servers/:"]:
         assert path in schema
+
+
+def test_the_help_explains_calls_and_the_calls_section_is_no_longer_coming_soon(client, alice):
+    api = client_for(alice)
+    html = api.get("/help/calls/").content.decode()
+    assert "Accepting an incoming call" in html and "Connection failed" in html
+    assert api.get("/soon/calls/").status_code == 404
+    assert 'href="/calls/"' in api.get("/").content.decode()
