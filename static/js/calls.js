@@ -423,6 +423,10 @@ class Calls {
     }
     toast.querySelector("[data-text]").textContent = text;
     toast.querySelector("[data-buttons]").remove();
+    // no longer a question to answer: a notice
+    toast.setAttribute("role", "status");
+    toast.setAttribute("aria-live", "polite");
+    toast.removeAttribute("aria-label");
     setTimeout(() => toast.remove(), 4000);
   }
 
@@ -465,7 +469,8 @@ class Calls {
   }
 
   onEnded(call) {
-    this.dropToast(call.id);
+    // A call that rang here and stopped says why (cancelled, no answer, declined) for a moment.
+    this.dropToast(call.id, `${STR.ended} ${call.end_reason_label}`);
     if (!this.call || this.call.id !== call.id) {
       // our own start that the server ended at once (busy, offline)
       if (!(this.window && !this.call && call.direction === "outgoing" && call.caller_device === this.device)) return;
