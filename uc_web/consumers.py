@@ -31,14 +31,16 @@ CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_TOO_BIG = 1009
 
 # Inbound message type prefix -> "module.function" taking (consumer, message).
-# Later features register here too ("call" -> calls.handlers.handle).
 HANDLERS: dict[str, str] = {
     "presence": "accounts.handlers.handle",
+    "call": "calls.handlers.handle",
 }
 # Modules with async on_connect(consumer), on_heartbeat(consumer), on_disconnect(consumer):
 # what a feature does when a tab opens, is still alive, or closes.
+# Presence first: calls.handlers.on_disconnect asks whether the user has tabs left.
 LIFECYCLE_HOOKS: list[str] = [
     "accounts.handlers",
+    "calls.handlers",
 ]
 
 

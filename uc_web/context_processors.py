@@ -14,8 +14,8 @@ MONITOR_GROUPS = [
 ]
 # action, label, icon, whether its feature has landed (disabled until then)
 MONITOR_ACTIONS = [
-    ("call", _("Call"), "bi-telephone", False),
-    ("video", _("Video call"), "bi-camera-video", False),
+    ("call", _("Call"), "bi-telephone", True),
+    ("video", _("Video call"), "bi-camera-video", True),
     ("text", _("Send text message"), "bi-chat-text", False),
     ("voicemail", _("Send voice mail"), "bi-mic", False),
     ("videomail", _("Send video mail"), "bi-film", False),

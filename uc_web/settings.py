@@ -184,6 +184,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
+    "calls-sweep": {"task": "calls.tasks.calls_sweep", "schedule": 15.0},
     "contacts-trash-purge": {
         "task": "contacts.tasks.contacts_trash_purge",
         "schedule": 3600.0,
@@ -291,6 +292,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PhoneKindEnum": "contacts.models.Phone.Kind",
         "EmailKindEnum": "contacts.models.Email.Kind",
+        "CallStateEnum": "calls.models.Call.State",
+        "PresenceStateEnum": "accounts.presence.State",
     },
 }
 
@@ -304,6 +307,25 @@ WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 
 # A socket re-checks its session this often even when no revocation event arrives,
 # because the channel layer may drop that event.
 WEBSOCKET_SESSION_RECHECK_SECONDS = env.int("WEBSOCKET_SESSION_RECHECK_SECONDS", default=60)
+
+# --- Calls: signalling limits and ICE servers (docs/turn.md) --------------------------
+# An offer or answer larger than this is refused (Chromium's audio+video SDP is ~6 KB).
+CALL_SDP_MAX_BYTES = env.int("CALL_SDP_MAX_BYTES", default=32 * 1024)
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SHARED_SECRET = env.str("TURN_SHARED_SECRET", default="")
+TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=6 * 3600)
+if TURN_URLS and not TURN_SHARED_SECRET:
+    raise ImproperlyConfigured("TURN_URLS needs TURN_SHARED_SECRET (coturn's static-auth-secret).")
+for _url in [*STUN_URLS, *TURN_URLS]:
+    if not _url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+        raise ImproperlyConfigured(f"{_url!r} is not a stun:, stuns:, turn: or turns: URL.")
+if TURN_CREDENTIAL_TTL < 60:
+    raise ImproperlyConfigured("TURN_CREDENTIAL_TTL must be at least 60 seconds.")
+# "relay" makes browsers use only TURN relays (for tests and strict networks); "all" else.
+CALLS_ICE_TRANSPORT_POLICY = env.str("CALLS_ICE_TRANSPORT_POLICY", default="all")
+if CALLS_ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured("CALLS_ICE_TRANSPORT_POLICY must be 'all' or 'relay'.")
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

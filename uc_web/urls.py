@@ -33,6 +33,7 @@ api_v1 = [
     path("blocks/", accounts_api.BlockListView.as_view(), name="blocks"),
     path("blocks/<int:pk>/", accounts_api.BlockView.as_view(), name="block"),
     path("", include("contacts.api_urls")),
+    path("", include("calls.api_urls")),
 ]
 
 urlpatterns = [
@@ -50,6 +51,7 @@ urlpatterns = [
         name="account_change_password",
     ),
     path("contacts/", include("contacts.urls")),
+    path("calls/", include("calls.urls")),
     path("accounts/", include("allauth.urls")),
     # One way to change one's own password: allauth's page, whose adapter ends the other
     # sessions and closes their sockets (accounts.services.user_set_password).

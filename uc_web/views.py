@@ -17,13 +17,12 @@ logger = logging.getLogger(__name__)
 
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
-    "calls": _("Calls"),
     "messages": _("Messages"),
     "diary": _("Diary"),
     "crm": _("CRM"),
 }
 
-HELP_TOPICS = ["getting-started", "online-monitor", "connection"]
+HELP_TOPICS = ["getting-started", "online-monitor", "calls", "connection"]
 
 
 @login_required

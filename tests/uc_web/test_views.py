@@ -64,7 +64,13 @@ def test_the_openapi_schema_and_docs_are_served_without_internet(client, alice):
 
 def test_pages_load_no_script_or_style_from_elsewhere(client, alice):
     client.force_login(alice)
-    for path in ["/", "/help/", "/help/connection/", "/soon/calls/", "/accounts/password/change/"]:
+    for path in [
+        "/",
+        "/help/",
+        "/help/connection/",
+        "/soon/messages/",
+        "/accounts/password/change/",
+    ]:
         html = client.get(path).content.decode()
         assert not re.search(r"(src|href)=\"(https?:)?//", html), path
 

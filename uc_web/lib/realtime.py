@@ -81,6 +81,12 @@ async def agroup_send(group: str, event: dict[str, Any], *, skip: Iterable[int] 
     await get_channel_layer().group_send(group, _forward(event, skip))
 
 
+async def asend_to_channel(channel: str, event: dict[str, Any]) -> None:
+    """Push `event` to one socket (a call's participant device) from async code."""
+    _check("device", event)
+    await get_channel_layer().send(channel, _forward(event))
+
+
 _loop_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]]" = (
     weakref.WeakKeyDictionary()
 )
