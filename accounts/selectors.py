@@ -280,6 +280,19 @@ def presence_audience(*, user_id: int) -> PresenceAudience:
     )
 
 
+def reachable_users(*, user: User) -> QuerySet[User]:
+    """Everyone `user` may call or message (see may_reach): active colleagues and accepted
+    contacts, without anyone blocked either way."""
+    wanted = Q(pk__in=contact_ids(user_id=user.pk))
+    if user.company_id is not None:
+        wanted |= Q(company_id=user.company_id)
+    return (
+        User.objects.filter(wanted, is_active=True)
+        .exclude(pk=user.pk)
+        .exclude(pk__in=blocked_ids(user_id=user.pk))
+    )
+
+
 def may_reach(*, user: User, other: User) -> bool:
     """Whether `user` may call or message `other`: both active, not blocked either way, and
     colleagues or accepted contacts."""

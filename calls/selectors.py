@@ -63,15 +63,12 @@ def busy_user_ids(*, user_ids: list[int]) -> set[int]:
 
 def callable_people(*, user: User, query: str = "", limit: int = 10) -> list[User]:
     """People the acting user may call whose name or e-mail matches `query`."""
-    people = account_selectors.user_colleagues(user=user).exclude(pk=user.pk)
+    people = account_selectors.reachable_users(user=user)
     for word in query.split():
         people = people.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
         )
-    people = people.select_related("profile")
-    return [p for p in people[: limit * 2] if account_selectors.may_reach(user=user, other=p)][
-        :limit
-    ]
+    return list(people.select_related("profile").order_by("first_name", "last_name")[:limit])
 
 
 def call_data(*, call: Call, user: User) -> dict[str, Any]:

@@ -28,6 +28,7 @@ export async function api(method, path, body) {
   return { ok: response.ok, status: response.status, data };
 }
 const LONG_PRESS_MS = 600;
+const WAITING_DISABLED = new Set(["call", "video", "favourite"]);
 
 export class OnlineMonitor {
   constructor(root) {
@@ -232,8 +233,9 @@ export class OnlineMonitor {
     this.menuFor = person;
     this.menuOpener = opener;
     for (const item of this.menu.querySelectorAll("[role=menuitem]")) {
+      // someone whose answer is awaited cannot be called or made a favourite yet
       const usable = item.hasAttribute("data-enabled") &&
-        !(person.relation === "pending" && item.dataset.action === "favourite");
+        !(person.relation === "pending" && WAITING_DISABLED.has(item.dataset.action));
       if (usable) item.removeAttribute("aria-disabled");
       else item.setAttribute("aria-disabled", "true");
       if (item.dataset.action === "favourite") {

@@ -173,6 +173,20 @@ def test_the_dial_box_finds_colleagues_only(alice, bob, charlie):
     assert api.get(f"/api/v1/calls/people/?q={alice.email}").json() == []
 
 
+def test_the_dial_box_finds_accepted_contacts_and_never_blocked_people(alice, bob, charlie):
+    from accounts import services as account_services
+    from accounts.models import ContactRequest
+
+    account_services.contact_request_send(sender=charlie, recipient=alice)
+    assert client_for(alice).get("/api/v1/calls/people/?q=charlie").json() == []  # pending
+    account_services.contact_request_accept(request=ContactRequest.objects.get(), by=alice)
+    found = client_for(alice).get("/api/v1/calls/people/?q=charlie").json()
+    assert [p["email"] for p in found] == [charlie.email]
+    account_services.block_create(blocker=bob, blocked=alice)
+    assert client_for(alice).get("/api/v1/calls/people/?q=bob").json() == []
+    assert client_for(bob).get("/api/v1/calls/people/?q=alice").json() == []
+
+
 def test_the_calls_api_is_in_the_openapi_schema(client, alice):
     schema = client_for(alice).get("/api/schema/").content.decode()
     for path in ["/api/v1/calls/:", "/api/v1/calls/state/:", "/api/v1/calls/ice-servers/:"]:

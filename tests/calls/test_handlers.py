@@ -319,6 +319,37 @@ async def test_charlie_cannot_call_alice(alice, charlie, connect):
     assert await count_calls() == 0
 
 
+def _become_contacts(sender, recipient) -> None:
+    from accounts import services as account_services
+    from accounts.models import ContactRequest
+
+    account_services.contact_request_send(sender=sender, recipient=recipient)
+    request = ContactRequest.objects.get(sender=sender, recipient=recipient)
+    account_services.contact_request_accept(request=request, by=recipient)
+
+
+async def test_charlie_calls_alice_once_she_accepted_his_contact_request(alice, charlie, connect):
+    await sync_to_async(_become_contacts)(charlie, alice)
+    c = await connect(charlie)
+    a = await connect(alice)
+    ringing = await start(c, alice, media="audio", device="charlie-tab-1")
+    assert (await next_of(a, "call.ringing"))["call"]["id"] == ringing["call"]["id"]
+
+
+async def test_a_blocked_colleague_cannot_call(alice, bob, connect):
+    from accounts import services as account_services
+
+    await sync_to_async(account_services.block_create)(blocker=bob, blocked=alice)
+    a = await connect(alice)
+    b = await connect(bob)
+    await a.send_json_to(
+        {"type": "call.start", "id": 4, "callee": bob.pk, "media": "audio", "device": "alice-tab-1"}
+    )
+    assert (await next_of(a, "error"))["code"] == "not_allowed"
+    assert await quiet_but_presence(b)
+    assert await count_calls() == 0
+
+
 @pytest.mark.parametrize(
     "message",
     [
