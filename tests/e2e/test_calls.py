@@ -11,8 +11,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_live_connection import sign_in
-from tests.fixtures.live import start_daphne, stop_daphne
+from tests.fixtures.live import sign_in, start_daphne, stop_daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(transaction=True)]
 

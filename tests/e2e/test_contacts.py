@@ -7,16 +7,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.live import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VCARD = Path(__file__).parent.parent / "contacts" / "fixtures" / "android_export_v21.vcf"
-
-
-def sign_in(page, user, password):
-    page.get_by_label("Email*", exact=True).fill(user.email)
-    page.get_by_label("Password*", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Welcome, {user.first_name}")).to_be_visible()
 
 
 def test_book_contact_import_search_and_delete(new_page, alice, password):

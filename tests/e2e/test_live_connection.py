@@ -5,15 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.live import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, user, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email*", exact=True).fill(user.email)
-    page.get_by_label("Password*", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 
 def test_a_dropped_socket_reconnects_and_features_resync(new_page, alice, password):

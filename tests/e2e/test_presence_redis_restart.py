@@ -7,9 +7,8 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
-from tests.e2e.test_live_connection import sign_in
 from tests.e2e.test_presence import WIDE, monitor_entry
-from tests.fixtures.live import start_daphne, stop_daphne
+from tests.fixtures.live import sign_in, start_daphne, stop_daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

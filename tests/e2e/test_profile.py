@@ -9,14 +9,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.accounts import images
+from tests.fixtures.live import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.get_by_label("Email*", exact=True).fill(email)
-    page.get_by_label("Password*", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_photo_upload_shows_in_the_navbar_and_times_follow_the_time_zone(new_page, alice, password):

@@ -6,16 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.fixtures.live import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ERINS_PASSWORD = "Erin-chooses-a-long-passphrase-9"
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.get_by_label("Email*", exact=True).fill(email)
-    page.get_by_label("Password*", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_alice_invites_erin_who_signs_in_and_is_signed_out_when_deactivated(
