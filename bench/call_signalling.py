@@ -110,7 +110,7 @@ def prepare_database() -> list[tuple[str, str]]:
 
 def start_daphne(port: int) -> subprocess.Popen:
     # persistent database connections, as in production (docs/deploy.md)
-    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "60"}
+    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
         + ["uc_web.asgi:application"],
