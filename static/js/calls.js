@@ -8,7 +8,8 @@ const STR = Object.fromEntries(
   [...document.querySelectorAll("#call-strings li")].map((li) => [li.dataset.key, li.textContent]),
 );
 const RESTART_AFTER_MS = 2000; // ICE "disconnected" this long: try an ICE restart
-const GIVE_UP_AFTER_MS = 10000; // not connected again this long: the call failed
+const GIVE_UP_AFTER_MS = 7000; // not connected again this long: the call failed (with ICE's own
+// detection of a dead path, 5-6 s, a peer that vanished ends the call within 15 s)
 
 // One id per tab that survives reloads (sessionStorage), so a reloaded tab can resume.
 function tabDevice() {

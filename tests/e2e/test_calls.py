@@ -1,17 +1,27 @@
 """Two people in two Chromium contexts call each other for real (fake camera/microphone),
 through our signalling, inside the test network; media is checked with getStats()."""
 
+import contextlib
+import os
 import re
 import secrets
+import signal
 import socket
 import struct
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.live import sign_in, start_daphne, stop_daphne
+from tests.fixtures.live import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    sign_in,
+    start_daphne,
+    stop_daphne,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(transaction=True)]
 
@@ -125,6 +135,130 @@ def test_a_network_blip_on_bobs_socket_keeps_the_call(testnet, new_page, alice, 
     from calls.models import Call
 
     assert Call.objects.get().state == Call.State.ANSWERED
+
+
+COUNT_RESTARTS = """() => {
+  window.iceRestarts = 0;
+  const calls = window.ucCalls;
+  const offer = calls.offer.bind(calls);
+  calls.offer = (restart) => { if (restart) window.iceRestarts += 1; return offer(restart); };
+}"""
+
+
+def cut_the_test_network() -> None:
+    """Drop every packet inside the test network, as a dead Wi-Fi would: both browsers, the
+    server's websockets and the media all go over `lo` there. (This kernel has no netem; a
+    token bucket one byte deep lets nothing through.)"""
+    subprocess.run(  # noqa: S603
+        [
+            "tc",
+            "qdisc",
+            "add",
+            "dev",
+            "lo",
+            "root",
+            "tbf",
+            "rate",
+            "1kbit",
+            "burst",
+            "1",
+            "latency",
+            "1ms",
+        ],
+        check=True,
+    )
+
+
+def restore_the_test_network() -> None:
+    subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=False)  # noqa: S603
+
+
+def test_a_network_blip_restarts_ice_and_the_call_goes_on(testnet, new_page, alice, bob, password):
+    alices, bobs = connected_call(new_page, alice, bob, password)
+    media_flows_both_ways(alices)
+    alices.evaluate(COUNT_RESTARTS)
+    cut_the_test_network()
+    try:
+        expect(call_window(alices, "Bob Okafor")).to_contain_text("Reconnecting", timeout=9000)
+        # the caller tries an ICE restart while the network is still down
+        alices.wait_for_function("() => window.iceRestarts >= 1", timeout=6000)
+    finally:
+        restore_the_test_network()
+    expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected", timeout=9000)
+    expect(call_window(bobs, "Alice Fernandez")).to_contain_text("Connected")
+    media_flows_both_ways(alices)
+    media_flows_both_ways(bobs)
+    from calls.models import Call
+
+    assert Call.objects.get().state == Call.State.ANSWERED
+
+
+def process_tree(marker: str) -> list[int]:
+    """The PIDs of the browser started with `marker` on its command line and of all its
+    descendants (renderers, the network service)."""
+    parents: dict[int, int] = {}
+    root = None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if marker.encode() in cmdline.split(b"\0"):
+            root = int(proc.name)
+    assert root is not None, "the second browser was not found"
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sorted(tree)
+
+
+def signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def test_bob_vanishing_without_a_word_ends_the_call_for_alice(
+    testnet, chromium, daphne_server, new_page, alice, bob, password
+):
+    """Bob's computer freezes mid-call: no close frame, no media, no heartbeat (his whole
+    browser is stopped). Alice's side notices the dead media path and ends the call."""
+    from calls.models import Call
+
+    marker = f"--uc-test-vanishing-{secrets.token_hex(4)}"
+    other = chromium.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, marker], headless=True
+    )
+    pids: list[int] = []
+    try:
+        context = other.new_context(base_url=daphne_server.url, **WIDE)
+        context.set_default_timeout(10_000)
+        bobs = context.new_page()
+        sign_in(bobs, bob, password)
+        alices = signed_in(new_page, alice, password)
+        monitor_action(alices, "Bob Okafor", "Video call")
+        incoming(bobs, "Alice Fernandez").get_by_role("button", name="Accept video").click()
+        expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected")
+        media_flows_both_ways(alices)
+
+        pids = process_tree(marker)
+        signal_all(pids, signal.SIGSTOP)
+        started = time.monotonic()
+        expect(call_window(alices, "Bob Okafor")).to_contain_text("Call ended", timeout=25_000)
+        print(f"alice saw the call end {time.monotonic() - started:.1f} s after bob froze")
+        call = Call.objects.get()
+        assert (call.state, call.end_reason) == (Call.State.ENDED, Call.EndReason.FAILED)
+    finally:
+        signal_all(pids, signal.SIGCONT)
+        other.close()
 
 
 def test_bob_reloads_his_tab_and_the_call_comes_back(testnet, new_page, alice, bob, password):
