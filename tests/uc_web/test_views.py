@@ -82,6 +82,20 @@ def test_signed_in_pages_carry_the_live_connection(client, alice):
     assert 'id="live-status"' in html
 
 
+def test_the_home_page_leads_to_every_built_section_and_marks_the_rest(client, alice):
+    client.force_login(alice)
+    html = client.get("/").content.decode()
+    cards = re.findall(r'<a class="card card-body[^"]*" href="([^"]+)"', html)
+    assert cards == [
+        "/contacts/",
+        "/monitor/",
+        "/calls/",
+        "/soon/messages/",
+        "/soon/diary/",
+        "/soon/crm/",
+    ]
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, company):
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
