@@ -15,16 +15,14 @@ REDIS_URL is set. daphne listens on 127.0.0.1 inside the namespace, stopped by P
 """
 
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _server import free_port, percentile, start_daphne  # noqa: E402
 
 CALLS = int(os.environ.get("CALLS", 20))
 DB = ROOT / "var" / "bench-call-setup.sqlite3"
@@ -38,17 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
 def prepare() -> tuple[str, str]:
@@ -74,27 +61,6 @@ def prepare() -> tuple[str, str]:
     return users[0], users[1]
 
 
-def start_daphne(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["uc_web.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=LOG.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("daphne did not start")
-
-
 def sign_in(page, email: str) -> None:
     from playwright.sync_api import expect
 
@@ -110,7 +76,7 @@ def main() -> None:
 
     alice, bob = prepare()
     port = free_port()
-    daphne = start_daphne(port)
+    daphne = start_daphne(port, LOG)
     setup_ms: list[float] = []
     try:
         with sync_playwright() as playwright:

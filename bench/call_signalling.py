@@ -20,12 +20,10 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +31,8 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _server import free_port, percentile, start_daphne  # noqa: E402
 
 PAIRS = int(os.environ.get("PAIRS", 200))
 ROUNDS = int(os.environ.get("ROUNDS", 5))
@@ -43,17 +43,6 @@ PREFIX = f"uc_bench_{secrets.token_hex(4)}"
 LOG = ROOT / "var" / "bench-call-signalling-daphne.log"
 # An offer the size Chromium makes for audio + video (the content is not parsed).
 OFFER = "v=0\r\n" + "a=candidate-and-codec-lines-of-a-real-offer-look-about-like-this\r\n" * 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -106,28 +95,6 @@ def prepare_database() -> list[tuple[str, str]]:
 
     ordered = list(User.objects.order_by("pk"))
     return [(session(ordered[i]), session(ordered[i + 1])) for i in range(0, len(ordered), 2)]
-
-
-def start_daphne(port: int) -> subprocess.Popen:
-    # persistent database connections, as in production (docs/deploy.md)
-    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["uc_web.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=LOG.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("daphne did not start")
 
 
 class Client:
@@ -207,7 +174,7 @@ async def one_call(n: int, caller: Client, callee: Client, out: dict[str, list[f
 
 async def main(keys: list[tuple[str, str]]) -> None:
     port = free_port()
-    daphne = start_daphne(port)
+    daphne = start_daphne(port, LOG)
     url, origin = f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}"
     profiler = None
     if os.environ.get("PROFILE"):  # PROFILE=var/calls.txt: py-spy's collapsed stacks of daphne

@@ -21,12 +21,9 @@ import logging
 import os
 import resource
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,6 +31,8 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _server import free_port, percentile, start_daphne  # noqa: E402
 
 CLIENTS = int(os.environ.get("CLIENTS", 2000))
 WATCHERS = int(os.environ.get("WATCHERS", 500))
@@ -53,12 +52,6 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < 2 * CLIENTS + 100:
         raise SystemExit(f"the file-descriptor limit {hard} is too low for {CLIENTS} clients")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:
@@ -88,12 +81,6 @@ async def settle(pid: int, limit: float = 120) -> None:
         if calm >= 2:
             return
     raise SystemExit("the server never became idle")
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def prepare_database() -> list[str]:
@@ -148,36 +135,6 @@ def prepare_database() -> list[str]:
         session.create()
         keys.append(session.session_key)
     return keys
-
-
-def start_daphne(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
-
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "uc_web.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=LOG.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("daphne did not start")
 
 
 class Watcher:
@@ -359,7 +316,7 @@ def summary(name: str, values: list[float]) -> str:
 
 async def main(keys: list[str]) -> None:
     port = free_port()
-    daphne = start_daphne(port)
+    daphne = start_daphne(port, LOG)
     try:
         await asyncio.sleep(1)
         before = rss_kib(daphne.pid)

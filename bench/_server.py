@@ -1,0 +1,54 @@
+"""What the server benchmarks share: a free port, a daphne process to measure, percentiles.
+
+Imported by the scripts next to it (run as `python bench/<script>.py`, so this folder is on
+the path). Everything listens on 127.0.0.1 and is stopped by its PID.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (pct in 0..100)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
+
+
+def start_daphne(port: int, log: Path) -> subprocess.Popen:
+    """One daphne process serving uc_web.asgi on 127.0.0.1:`port`, once /healthz answers.
+
+    It inherits this process's environment (DATABASE_URL, REDIS_URL, GC_THRESHOLDS, ...);
+    its output goes to `log`, for when something fails.
+    """
+    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+        + ["uc_web.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("daphne did not start")
