@@ -153,9 +153,10 @@ class MonitorPerson:
     visible: bool  # whether the viewer sees the person's real presence
 
 
-def monitor_people(*, user: User) -> list[MonitorPerson]:
+def monitor_people(*, user: User, only: int | None = None) -> list[MonitorPerson]:
     """Everyone in the user's Online Monitor: colleagues (unless removed), accepted contacts
-    and people whose answer to my request is awaited; never anyone blocked either way."""
+    and people whose answer to my request is awaited; never anyone I blocked (a colleague
+    who blocked me stays, always Offline). `only` limits it to one person (monitor_entry)."""
     contacts = contact_ids(user_id=user.pk)
     pending = set(
         ContactRequest.objects.filter(
@@ -177,6 +178,8 @@ def monitor_people(*, user: User) -> list[MonitorPerson]:
         .exclude(pk__in=i_blocked)
         .select_related("profile")
     )
+    if only is not None:
+        people = people.filter(pk=only)
     entries = []
     for person in people:
         colleague = user.company_id is not None and person.company_id == user.company_id
@@ -197,6 +200,12 @@ def monitor_people(*, user: User) -> list[MonitorPerson]:
         )
         entries.append(MonitorPerson(person, group, relation, favourite, visible))
     return entries
+
+
+def monitor_entry(*, user: User, person_id: int) -> MonitorPerson | None:
+    """How one person appears in the user's Online Monitor, or None if not at all."""
+    entries = monitor_people(user=user, only=person_id)
+    return entries[0] if entries else None
 
 
 def contact_request_inbox(*, user: User) -> QuerySet[ContactRequest]:

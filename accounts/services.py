@@ -439,8 +439,7 @@ def monitor_remove(*, user: User, person: User) -> None:
 
 def monitor_favourite_set(*, user: User, person: User, favourite: bool) -> None:
     """Put a colleague or contact in the Favourites group of the Online Monitor, or back."""
-    entries = {entry.user.pk: entry for entry in selectors.monitor_people(user=user)}
-    entry = entries.get(person.pk)
+    entry = selectors.monitor_entry(user=user, person_id=person.pk)
     if entry is None or entry.relation == "pending":
         raise ApplicationError(
             _("Only people in your Online Monitor can be favourites."), code="not_in_monitor"

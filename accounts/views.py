@@ -75,7 +75,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     someone = get_object_or_404(
         selectors.person_list(user=user).select_related("profile", "company"), pk=pk
     )
-    entry = next((e for e in selectors.monitor_people(user=user) if e.user.pk == pk), None)
+    entry = selectors.monitor_entry(user=user, person_id=pk)
     snap = async_to_sync(presence.get_store().snapshot)([pk], now=presence.clock())[pk]
     visible = entry is not None and entry.visible
     public = (snap if visible else presence.OFFLINE).public()

@@ -206,14 +206,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     entry = None
     if contact.linked_user_id:
-        entry = next(
-            (
-                e
-                for e in account_selectors.monitor_people(user=request.user)
-                if e.user.pk == contact.linked_user_id
-            ),
-            None,
-        )
+        entry = account_selectors.monitor_entry(user=request.user, person_id=contact.linked_user_id)
     return render(
         request, "contacts/contact_detail.html", {"contact": contact, "monitor_entry": entry}
     )

@@ -49,3 +49,13 @@ class UserFactory(factory.django.DjangoModelFactory):
             if "Company admin" in extracted:
                 self.is_staff = True
                 self.save(update_fields=["is_staff"])
+
+
+def make_contacts(sender, recipient) -> None:
+    """`sender` asks `recipient` to become contacts and `recipient` accepts (the services)."""
+    from accounts import services
+    from accounts.models import ContactRequest
+
+    services.contact_request_send(sender=sender, recipient=recipient)
+    request = ContactRequest.objects.get(sender=sender, recipient=recipient)
+    services.contact_request_accept(request=request, by=recipient)

@@ -6,7 +6,7 @@ from django.test import Client
 from accounts import selectors, services
 from accounts.models import Block, ContactRequest, MonitorMark, Profile
 from tests.accounts import images
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, make_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -251,8 +251,7 @@ def test_accepted_contacts_only_hides_presence_from_colleagues_who_are_not(alice
     Profile.objects.filter(user=bob).update(presence_visibility="contacts")
     bob.refresh_from_db()
     assert not selectors.may_see_presence(viewer=alice, person=bob)
-    services.contact_request_send(sender=alice, recipient=bob)
-    services.contact_request_accept(request=ContactRequest.objects.get(), by=bob)
+    make_contacts(alice, bob)
     assert selectors.may_see_presence(viewer=alice, person=bob)
     assert people(alice)[bob.email]["relation"] == "contact"
     assert people(alice)[bob.email]["group"] == "company"

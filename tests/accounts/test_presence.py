@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from accounts import presence
+from tests.accounts.factories import make_contacts
 from tests.fixtures.sockets import next_of, quiet_but_presence
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,15 +236,6 @@ async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob,
 # --- outside contacts, blocks and "accepted contacts only" ----------------------------
 
 
-def _befriend(sender, recipient) -> None:
-    from accounts import services
-    from accounts.models import ContactRequest
-
-    services.contact_request_send(sender=sender, recipient=recipient)
-    request = ContactRequest.objects.get(sender=sender, recipient=recipient)
-    services.contact_request_accept(request=request, by=recipient)
-
-
 async def _heard_about(comm, user, timeout: float = 0.5) -> list[dict]:
     """Every presence.changed about `user` that `comm` receives within `timeout`."""
     heard = []
@@ -305,7 +297,7 @@ async def test_accepted_contacts_only_shows_colleagues_offline_and_contacts_the_
     from tests.accounts.factories import UserFactory
 
     dave = await sync_to_async(UserFactory)(company=company, email="dave@northwind.example")
-    await sync_to_async(_befriend)(dave, bob)
+    await sync_to_async(make_contacts)(dave, bob)
     alices = await connect(alice)
     daves = await connect(dave)
     bobs = await connect(bob)
@@ -329,7 +321,7 @@ async def test_accepted_contacts_only_shows_colleagues_offline_and_contacts_the_
 async def test_a_former_contact_hears_nothing_more(alice, charlie, connect):
     from accounts import services
 
-    await sync_to_async(_befriend)(charlie, alice)
+    await sync_to_async(make_contacts)(charlie, alice)
     charlies = await connect(charlie)
     alices = await connect(alice)
     assert (await presence_of(charlies, alice))["state"] == "online"

@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from accounts import presence
 from calls import services
 from calls.models import Call
+from tests.accounts.factories import make_contacts
 from tests.fixtures.sockets import next_of, quiet_but_presence
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -319,17 +320,8 @@ async def test_charlie_cannot_call_alice(alice, charlie, connect):
     assert await count_calls() == 0
 
 
-def _become_contacts(sender, recipient) -> None:
-    from accounts import services as account_services
-    from accounts.models import ContactRequest
-
-    account_services.contact_request_send(sender=sender, recipient=recipient)
-    request = ContactRequest.objects.get(sender=sender, recipient=recipient)
-    account_services.contact_request_accept(request=request, by=recipient)
-
-
 async def test_charlie_calls_alice_once_she_accepted_his_contact_request(alice, charlie, connect):
-    await sync_to_async(_become_contacts)(charlie, alice)
+    await sync_to_async(make_contacts)(charlie, alice)
     c = await connect(charlie)
     a = await connect(alice)
     ringing = await start(c, alice, media="audio", device="charlie-tab-1")
