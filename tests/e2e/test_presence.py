@@ -132,3 +132,19 @@ def test_an_address_book_entry_shows_the_linked_colleagues_status_live(
     expect(icon).to_have_class(re.compile(r"\bpresence-online\b"))
     bobs.get_by_label("My status").select_option(label="Do not disturb")
     expect(icon).to_have_attribute("title", "Do not disturb")
+
+
+def test_an_outsider_found_in_the_directory_search_is_asked_with_one_click(
+    new_page, alice, charlie, password
+):
+    from accounts.models import ContactRequest, Profile
+
+    Profile.objects.filter(user=charlie).update(directory_visible_outside=True)
+    page = new_page("/accounts/login/", **WIDE)
+    sign_in(page, alice, password)
+    page.goto("/contacts/")
+    page.get_by_label("Search contacts").fill(charlie.email)  # as you type: the script's rows
+    page.get_by_role("button", name="Add Charlie Nguyen to the Online Monitor").click()
+    expect(page.get_by_role("status").filter(has_text="Contact request sent")).to_be_visible()
+    expect(page.get_by_text("Contact request sent, waiting for an answer.")).to_be_visible()
+    assert ContactRequest.objects.filter(sender=alice, recipient=charlie).exists()
