@@ -13,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import phones, presence, selectors, services
+from accounts import presence, selectors, services
 from accounts.models import Profile, Region, User, time_zone_names
+from uc_web.lib import phones
 
 PROFILE_API_FIELDS = list(Profile.EDITABLE_FIELDS)
 

@@ -5,10 +5,47 @@ from dataclasses import MISSING, dataclass, field, fields
 from django.utils.translation import gettext as _
 
 from contacts import normalise
+from uc_web.lib import phones as phone_rule
 
-PHONE_KINDS = ("mobile", "work", "home", "fax", "other")
+PHONE_KINDS = (
+    "mobile",
+    "work",
+    "home",
+    "main",
+    "fax",
+    "home_fax",
+    "pager",
+    "car",
+    "isdn",
+    "assistant",
+    "callback",
+    "radio",
+    "telex",
+    "textphone",
+    "other",
+)
 EMAIL_KINDS = ("work", "home", "other")
 ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
+# Plain text fields of a contact, with their longest length.
+TEXT_FIELDS = {
+    "name_prefix": 50,
+    "given_name": 150,
+    "middle_name": 150,
+    "family_name": 150,
+    "name_suffix": 50,
+    "nickname": 150,
+    "phonetic_given_name": 150,
+    "phonetic_middle_name": 150,
+    "phonetic_family_name": 150,
+    "company": 200,
+    "department": 200,
+    "job_title": 200,
+    "role": 200,
+}
+# Lists of {"label", "value"} kept on the contact row.
+LABELLED_LISTS = ("urls", "dates", "related", "ims")
+MAX_LABELLED = 20
+MAX_EXTRA_CHARS = 64 * 1024
 
 
 @dataclass
@@ -16,21 +53,39 @@ class ParsedContact:
     """One card or row as read from a file, before validation."""
 
     line: int
+    name_prefix: str = ""
     given_name: str = ""
+    middle_name: str = ""
     family_name: str = ""
+    name_suffix: str = ""
     full_name: str = ""
+    nickname: str = ""
+    phonetic_given_name: str = ""
+    phonetic_middle_name: str = ""
+    phonetic_family_name: str = ""
     company: str = ""
+    department: str = ""
     job_title: str = ""
+    role: str = ""
     notes: str = ""
     birthday: str = ""
     uid: str = ""
     country: str = ""  # the row's own country, for numbers without a country code
-    emails: list[tuple[str, str]] = field(default_factory=list)
-    phones: list[tuple[str, str]] = field(default_factory=list)
+    emails: list[tuple[str, str, str]] = field(default_factory=list)  # kind, address, label
+    phones: list[tuple[str, str, str]] = field(default_factory=list)  # kind, number, label
     addresses: list[dict[str, str]] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    urls: list[tuple[str, str]] = field(default_factory=list)  # label, value
+    dates: list[tuple[str, str]] = field(default_factory=list)
+    related: list[tuple[str, str]] = field(default_factory=list)
+    ims: list[tuple[str, str]] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # vCard lines carried through
     photo: bytes | None = None
     problems: list[str] = field(default_factory=list)  # parts the reader had to leave out
+    # A group card (vCard 4.0 KIND:group, Apple's X-ADDRESSBOOKSERVER-KIND:group): its
+    # name is full_name and its members are the UIDs of other cards.
+    is_group: bool = False
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,29 +97,55 @@ class Rejected:
 
 
 @dataclass
+class GroupData:
+    """A group card: a group of the book and the UIDs of its members."""
+
+    line: int
+    name: str
+    uid: str = ""
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ContactData:
     """Validated values of one contact, ready for the services to store."""
 
     line: int
+    name_prefix: str = ""
     given_name: str = ""
+    middle_name: str = ""
     family_name: str = ""
+    name_suffix: str = ""
+    nickname: str = ""
+    phonetic_given_name: str = ""
+    phonetic_middle_name: str = ""
+    phonetic_family_name: str = ""
     display_name: str = ""
     company: str = ""
+    department: str = ""
     job_title: str = ""
+    role: str = ""
     notes: str = ""
     birth_year: int | None = None
     birth_month: int | None = None
     birth_day: int | None = None
     uid: str = ""
-    emails: list[tuple[str, str]] = field(default_factory=list)
-    phones: list[tuple[str, str, str]] = field(default_factory=list)  # kind, e164, extension
+    emails: list[tuple[str, str, str]] = field(default_factory=list)  # kind, address, label
+    # kind, number (E.164, or as typed when unverified), post-dial, label, verified
+    phones: list[tuple[str, str, str, str, bool]] = field(default_factory=list)
     phone_keys: list[str] = field(default_factory=list)  # what phone search matches
     addresses: list[dict[str, str]] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    urls: list[dict[str, str]] = field(default_factory=list)
+    dates: list[dict[str, str]] = field(default_factory=list)
+    related: list[dict[str, str]] = field(default_factory=list)
+    ims: list[dict[str, str]] = field(default_factory=list)
+    vcard_extra: list[str] = field(default_factory=list)
     photo: bytes | None = None  # as found in the file, until the import checks it
     photo_sizes: dict[str, bytes] = field(default_factory=dict)  # re-encoded, not yet stored
     photo_names: list[str] = field(default_factory=list)  # stored: large, small
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
+    unverified: list[str] = field(default_factory=list)  # numbers kept as typed, reported
     pk: int | None = None  # once stored
     queued: bool = False  # handed to the import's writer: merge into the stored row
 
@@ -72,50 +153,105 @@ class ContactData:
         """Once stored, only `pk` is needed (a later duplicate merges into the row): let the
         values go, so that an import does not hold every contact of the file in memory."""
         for spec in fields(self):
-            if spec.name not in ("line", "pk", "queued"):
+            if spec.name not in ("line", "pk", "queued", "uid"):
                 default = spec.default_factory if spec.default is MISSING else None
                 setattr(self, spec.name, default() if default else spec.default)
 
 
-def display_name_for(given: str, family: str, full: str, company: str) -> str:
+def display_name_for(given: str, family: str, full: str, company: str, middle: str = "") -> str:
     """What a contact is called in lists: the full name, else the company."""
-    return full.strip() or f"{given} {family}".strip() or company.strip()
+    return full.strip() or " ".join(p for p in (given, middle, family) if p) or company.strip()
 
 
-def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected:
-    """Validate and normalise one parsed contact; bad fields are dropped and reported."""
+def _labelled(
+    pairs: list[tuple[str, str]], problems: list[str], what: str, *, date: bool = False, order=""
+) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for label, value in pairs:
+        value, label = value.strip(), label.strip()[:100]
+        if not value:
+            continue
+        if date:
+            try:
+                parsed = normalise.date_parse(value, order=order or "mdy")
+            except ValueError:
+                problems.append(
+                    _("%(what)s “%(value)s” is not a date")
+                    % {"what": label or what, "value": value}
+                )
+                continue
+            if parsed is None:
+                continue
+            value = parsed.iso
+        item = {"label": label, "value": value[:500]}
+        if item not in found and len(found) < MAX_LABELLED:
+            found.append(item)
+    return found
+
+
+def phone_reading(raw: str, country: str) -> tuple[phone_rule.PhoneReading | None, str]:
+    """A number read by the one rule, or None and why it cannot be stored at all."""
+    try:
+        return phone_rule.read(raw, country), ""
+    except phone_rule.CountryNeeded:
+        return None, _("phone number “%(value)s” has no country code") % {"value": raw.strip()}
+    except phone_rule.NotAPhoneNumber:
+        return None, _("phone number “%(value)s” is not valid") % {"value": raw.strip()}
+
+
+def clean(
+    parsed: ParsedContact, default_country: str, *, date_order: str = "mdy"
+) -> ContactData | Rejected:
+    """Validate and normalise one parsed contact; bad fields are dropped and reported, and
+    numbers not valid for their country are kept as typed and reported as unverified.
+
+    Numbers without a country code are read as numbers of the row's own country (Outlook's
+    Country/Region columns, an address's country), else of `default_country`.
+    """
     country = normalise.country_code(parsed.country) if parsed.country else None
     country = country or default_country
     data = ContactData(
         line=parsed.line,
-        given_name=parsed.given_name.strip()[:150],
-        family_name=parsed.family_name.strip()[:150],
-        company=parsed.company.strip()[:200],
-        job_title=parsed.job_title.strip()[:200],
         notes=parsed.notes.replace("\r\n", "\n").strip(),
         uid=parsed.uid.strip()[:255],
-        categories=[c.strip()[:100] for c in parsed.categories if c.strip()],
         photo=parsed.photo,
         problems=list(parsed.problems),
     )
+    for name, length in TEXT_FIELDS.items():
+        setattr(data, name, " ".join(getattr(parsed, name).split())[:length])
+    seen_groups: set[str] = set()
+    for group in parsed.groups:
+        group = group.strip()[:100]
+        if group and group.lower() not in seen_groups:
+            seen_groups.add(group.lower())
+            data.groups.append(group)
     data.display_name = display_name_for(
-        data.given_name, data.family_name, parsed.full_name, data.company
+        data.given_name, data.family_name, parsed.full_name, data.company, data.middle_name
     )[:300]
     seen_phones: set[str] = set()
-    for kind, raw in parsed.phones:
-        try:
-            phone = normalise.phone_normalise(raw, country)
-        except normalise.InvalidPhoneNumber:
-            data.problems.append(_("phone number “%(value)s” is not valid") % {"value": raw})
+    for kind, raw, label in parsed.phones:
+        reading, problem = phone_reading(raw, country)
+        if reading is None:
+            data.problems.append(problem)
             continue
-        if phone.e164 not in seen_phones:
-            seen_phones.add(phone.e164)
-            data.phone_keys.append(phone.search_key)
-            data.phones.append(
-                (kind if kind in PHONE_KINDS else "other", phone.e164, phone.extension)
+        number = reading.stored
+        if number in seen_phones:
+            continue
+        seen_phones.add(number)
+        if not reading.valid:
+            data.unverified.append(number)
+        data.phone_keys.append(reading.search_key)
+        data.phones.append(
+            (
+                kind if kind in PHONE_KINDS else "other",
+                number,
+                reading.post_dial[:32],
+                label.strip()[:100],
+                reading.valid,
             )
+        )
     seen_emails: set[str] = set()
-    for kind, raw in parsed.emails:
+    for kind, raw, label in parsed.emails:
         try:
             address = normalise.email_normalise(raw)
         except ValueError:
@@ -123,15 +259,21 @@ def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected
             continue
         if address not in seen_emails:
             seen_emails.add(address)
-            data.emails.append((kind if kind in EMAIL_KINDS else "other", address))
+            data.emails.append((kind if kind in EMAIL_KINDS else "other", address, label[:100]))
     for address in parsed.addresses:
         parts = {part: (address.get(part) or "").strip() for part in ADDRESS_PARTS}
         if any(parts.values()):
             kind = address.get("kind", "other")
-            data.addresses.append({"kind": kind if kind in EMAIL_KINDS else "other", **parts})
+            data.addresses.append(
+                {
+                    "kind": kind if kind in EMAIL_KINDS else "other",
+                    "label": (address.get("label") or "").strip()[:100],
+                    **parts,
+                }
+            )
     if parsed.birthday.strip():
         try:
-            birthday = normalise.birthday_parse(parsed.birthday)
+            birthday = normalise.date_parse(parsed.birthday, order=date_order)
         except ValueError:
             birthday = None
             data.problems.append(
@@ -143,6 +285,17 @@ def clean(parsed: ParsedContact, default_country: str) -> ContactData | Rejected
                 birthday.month,
                 birthday.day,
             )
+    data.urls = _labelled(parsed.urls, data.problems, _("web page"))
+    data.dates = _labelled(parsed.dates, data.problems, _("date"), date=True, order=date_order)
+    data.related = _labelled(parsed.related, data.problems, _("related person"))
+    data.ims = _labelled(parsed.ims, data.problems, _("messaging handle"))
+    size = 0
+    for line in parsed.extra:
+        size += len(line)
+        if size > MAX_EXTRA_CHARS:
+            data.problems.append(_("other vCard properties past the first 64 kB"))
+            break
+        data.vcard_extra.append(line)
     if not data.display_name:
         fallback = data.emails[0][1] if data.emails else (data.phones[0][1] if data.phones else "")
         data.display_name = fallback
