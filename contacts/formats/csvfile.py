@@ -284,6 +284,25 @@ def target_is_valid(target: str) -> bool:
     return bool(_TARGET.match(target))
 
 
+def target_label(target: str) -> str:
+    """What a mapping target is called on the mapping page."""
+    labels = dict(CUSTOM_TARGETS)
+    if target in labels:
+        return str(labels[target])
+    what, _sep, rest = target.partition(":")
+    names = {
+        "phone": _("Phone"),
+        "address": _("Address"),
+        "date": _("Date"),
+        "related": _("Related person"),
+        "url": _("Web page"),
+        "im": _("Messaging"),
+        "email": _("E-mail"),
+    }
+    base = names.get(what.split("#")[0], what)
+    return f"{base} ({rest.replace(':', ', ')})" if rest else str(base)
+
+
 # --- Outlook, in every language of data/outlook_csv.json --------------------------------
 @dataclass(frozen=True)
 class OutlookLanguage:

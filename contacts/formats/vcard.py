@@ -516,7 +516,8 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
         if item.group and item.group.lower() in labels:
             used_groups.add(item.group.lower())
             return labels[item.group.lower()]
-        return next(iter(item.params.get("LABEL", []) or item.params.get("X-LABEL", [])), "")
+        # (vCard 4.0's LABEL parameter of ADR is the printed address, not a label.)
+        return next(iter(item.params.get("X-LABEL", [])), "")
 
     def first(name: str) -> str:
         return _text(contents[name][0].value) if name in contents else ""

@@ -219,6 +219,8 @@ def import_start(
             raise ApplicationError(
                 _("The mapping must have one entry per column."), code="invalid_mapping"
             )
+        if mapping == contact_import.mapping:
+            header = []  # nothing chosen by hand: nothing to remember
         contact_import.mapping = mapping
     if contact_import.format != sniff.VCARD and not any(contact_import.mapping):
         raise ApplicationError(_("Choose what at least one column holds."), code="empty_mapping")
