@@ -172,7 +172,7 @@ def test_mapping_targets_are_checked():
 
 def export_row(**values) -> dict:
     """A contact as contacts.selectors.contact_export_rows gives it to the writers."""
-    row = {name: "" for name in records.TEXT_FIELDS}
+    row = dict.fromkeys(records.TEXT_FIELDS, "")
     row.update(uid="u-1", display_name="", notes="", birthday="", groups=[], emails=[])
     row.update(phones=[], addresses=[], urls=[], dates=[], related=[], ims=[], vcard_extra=[])
     row.update(photo=None)
