@@ -64,7 +64,7 @@ def country_code(value: str) -> str | None:
         return None
     if fold(value) in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[fold(value)]
-    if len(value) == 2 and value.isalpha():
+    if len(value) == 2 and value.isascii() and value.isalpha():
         code = value.upper()
         return code if code in phonenumbers.SUPPORTED_REGIONS else None
     return _country_names().get(fold(value))

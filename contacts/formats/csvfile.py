@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from contacts.formats import sniff
 from contacts.formats.records import (
     ADDRESS_PARTS,
     PHONE_KINDS,
@@ -562,7 +563,20 @@ def parse(text: str, mapping: list[str]) -> Iterator[ParsedContact | Rejected]:
             continue
         if not any(cell.strip() for cell in row):
             continue
-        yield row_to_contact(row, mapping, start)
+        mended: list[str] = []
+        if not all(cell.isascii() for cell in row):
+            # Bytes that are not UTF-8 in a UTF-8 file: read as Windows-1252, and said so.
+            for index, cell in enumerate(row):
+                row[index], fell_back = sniff.mend(cell)
+                if fell_back and index < len(mapping) and mapping[index]:
+                    mended.append(str(index + 1))
+        parsed = row_to_contact(row, mapping, start)
+        if mended:
+            parsed.notices.append(
+                _("columns %(columns)s are not UTF-8 text; they were read as Windows-1252")
+                % {"columns": ", ".join(mended)}
+            )
+        yield parsed
 
 
 def ignored_columns(text: str, mapping: list[str]) -> list[str]:

@@ -82,6 +82,7 @@ class ParsedContact:
     extra: list[str] = field(default_factory=list)  # vCard lines carried through
     photo: bytes | None = None
     problems: list[str] = field(default_factory=list)  # parts the reader had to leave out
+    notices: list[str] = field(default_factory=list)  # how something was read, for the report
     # A group card (vCard 4.0 KIND:group, Apple's X-ADDRESSBOOKSERVER-KIND:group): its
     # name is full_name and its members are the UIDs of other cards.
     is_group: bool = False
@@ -145,6 +146,7 @@ class ContactData:
     photo_sizes: dict[str, bytes] = field(default_factory=dict)  # re-encoded, not yet stored
     photo_names: list[str] = field(default_factory=list)  # stored: large, small
     problems: list[str] = field(default_factory=list)  # fields left out, said in the report
+    notices: list[str] = field(default_factory=list)  # how something was read, for the report
     unverified: list[str] = field(default_factory=list)  # numbers kept as typed, reported
     pk: int | None = None  # once stored
     queued: bool = False  # handed to the import's writer: merge into the stored row
@@ -216,6 +218,7 @@ def clean(
         uid=parsed.uid.strip()[:255],
         photo=parsed.photo,
         problems=list(parsed.problems),
+        notices=list(parsed.notices),
     )
     for name, length in TEXT_FIELDS.items():
         setattr(data, name, " ".join(getattr(parsed, name).split())[:length])

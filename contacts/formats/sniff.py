@@ -56,8 +56,22 @@ def detect_encoding(head: bytes) -> str:
         # The head may end inside a multi-byte character; an incremental decoder forgives that.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return "cp1252"
+        return "utf-8" if looks_utf8(head) else "cp1252"
     return "utf-8"
+
+
+# A character of two to four bytes as UTF-8 writes it.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def looks_utf8(data: bytes) -> bool:
+    """Whether text that is not valid UTF-8 throughout still is UTF-8 with a few stray
+    bytes: it writes characters as UTF-8 does (ü as C3 BC), which 8-bit text almost never
+    happens to. Such a file stays UTF-8 and its stray bytes are read, and reported, one
+    value at a time."""
+    return _UTF8_SEQUENCE.search(data) is not None
 
 
 _FOLD = re.compile(r"\r*\n[ \t]|\r[ \t]")
@@ -73,10 +87,11 @@ def _vcard_charset(text: str) -> str:
     undeclared = "\n".join(
         line for line in lines if "CHARSET=" not in line.partition(":")[0].upper()
     )
+    data = undeclared.encode("utf-8", "surrogateescape")
     try:
-        undeclared.encode("utf-8", "surrogateescape").decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return "cp1252"
+        return "utf-8" if looks_utf8(data) else "cp1252"
     return "utf-8"
 
 

@@ -201,8 +201,6 @@ def parse(text: str, *, charset: str = "utf-8") -> Iterator[ParsedContact | Reje
 
 # --- Decoding the values of content lines (RFC 6350 section 3.3, vCard 2.1 section 2) -----
 _ESCAPED = re.compile(r"\\(.)")
-# One component of a structured value: escaped characters or anything but \ and the separator.
-_COMPONENT = {sep: re.compile(r"(?:\\.|[^\\" + re.escape(sep) + r"])*") for sep in ";,"}
 _STRUCTURED = {
     "n": ("family", "given", "additional", "prefix", "suffix"),
     "adr": ("box", "extended", "street", "city", "region", "code", "country"),
@@ -275,6 +273,7 @@ class Card:
         self.contents: dict[str, list[Property]] = {}
         self.extra: list[tuple[str | None, str]] = []  # (group, content line) carried
         self.problems: list[str] = []  # lines left out, said in the import report
+        self.notices: list[str] = []  # values read in a fallback charset, said too
 
 
 def _unescape(text: str) -> str:
@@ -286,16 +285,19 @@ def split_value(text: str, separator: str) -> list[str]:
     separator (`Brevern\\\\;Berlin`) ends its component: the backslash is the text's."""
     if "\\" not in text:
         return text.split(separator)
-    parts = _COMPONENT[separator].findall(text)
-    # findall gives an empty match after each component; keep one per separator.
-    found, position = [], 0
-    for part in parts:
-        if position > len(text):
-            break
-        if text.startswith(part, position):
-            found.append(_unescape(part))
-            position += len(part) + 1
-    return found
+    parts: list[str] = []
+    start = index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2  # an escape pair, whatever it escapes
+            continue
+        if char == separator:
+            parts.append(_unescape(text[start:index]))
+            start = index + 1
+        index += 1
+    parts.append(_unescape(text[start:]))
+    return parts
 
 
 def _charset(params: dict[str, list[str]]) -> str:
@@ -345,7 +347,7 @@ def _decode(
     else:
         raw, fell_back = _text_of(raw, _charset(params), fallback)
         if fell_back:
-            card.problems.append(
+            card.notices.append(
                 _("%(property)s is not UTF-8 text; it was read as Windows-1252")
                 % {"property": name.upper()}
             )
@@ -522,7 +524,7 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
     def first(name: str) -> str:
         return _text(contents[name][0].value) if name in contents else ""
 
-    parsed = ParsedContact(line=line, problems=list(card.problems))
+    parsed = ParsedContact(line=line, problems=list(card.problems), notices=list(card.notices))
     kind = (first("kind") or first("x-addressbookserver-kind")).lower()
     if kind == "group":
         parsed.is_group = True

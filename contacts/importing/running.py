@@ -228,6 +228,8 @@ class _Run:
         if data.problems:
             reason = _("imported without: %(fields)s") % {"fields": "; ".join(data.problems)}
             self.reject(data.line, reason, name=data.display_name, whole=False)
+        if data.notices:
+            self.reject(data.line, "; ".join(data.notices), name=data.display_name, whole=False)
         if data.unverified:
             reason = _(
                 "kept as typed and marked unverified (not a valid number for %(country)s): "
@@ -305,14 +307,13 @@ class _Run:
         """Create the file's groups in the book (or find them by name) and add their
         members, once every contact is written; returns how many groups were new."""
         self.writer.wait()
+        known = {vcard.uid_key(uid): pk for uid, pk in self.index.by_uid.items()}
         for card in self.group_cards:
             entry = self.members.setdefault(card.name.lower(), (card.name, []))
             for member in card.members:
-                found = self.by_uid.get(vcard.uid_key(member))
+                found = self.by_uid.get(member)
                 if found is None:
-                    found = self.index.by_uid.get(member) or self.index.by_uid.get(
-                        vcard.uid_key(member)
-                    )
+                    found = known.get(member)
                 if found is None:
                     self.reject(
                         card.line,
@@ -439,7 +440,6 @@ _CONTACT_COLUMNS = [
     "owner_id",
     *_DATA_COLUMNS,
     *_JSON_COLUMNS,
-    "company",
     "photo",
     "photo_small",
     "linked_user_id",
@@ -474,7 +474,6 @@ def _contact_values(
         {
             "book_id": book.pk,
             "owner_id": owner.pk,
-            "company": data.company,
             "photo": data.photo_names[0] if data.photo_names else "",
             "photo_small": data.photo_names[1] if data.photo_names else "",
             "linked_user_id": next((links[a] for a in emails if a in links), None),
