@@ -434,6 +434,8 @@ _NOT_FORMULA = re.compile(r"^(?:\+[\d ().\-/]+(?: ext\. \d+|[,;\d*#]*)|--\d\d-?\
 def _cell_out(value: str) -> str:
     if value.startswith(_FORMULA_START) and not _NOT_FORMULA.match(value):
         return f"'{value}"
+    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return f"'{value}"  # an apostrophe of its own survives the one taken off on import
     return value
 
 

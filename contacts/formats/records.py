@@ -42,6 +42,53 @@ TEXT_FIELDS = {
     "job_title": 200,
     "role": 200,
 }
+# Labels that name a kind rather than being a label of their own ("Work" on a work phone).
+PHONE_KIND_WORDS = {
+    "mobile",
+    "cell",
+    "iphone",
+    "work",
+    "home",
+    "main",
+    "fax",
+    "work fax",
+    "workfax",
+    "home fax",
+    "homefax",
+    "pager",
+    "car",
+    "isdn",
+    "assistant",
+    "callback",
+    "radio",
+    "telex",
+    "textphone",
+    "tty/tdd",
+    "other",
+    "voice",
+}
+EMAIL_KIND_WORDS = {"work", "home", "other", "internet"}
+RELATION_WORDS = {
+    "spouse",
+    "partner",
+    "child",
+    "parent",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "friend",
+    "assistant",
+    "manager",
+    "agent",
+    "colleague",
+    "relative",
+    "sibling",
+    "kin",
+    "emergency",
+    "contact",
+    "co-worker",
+}
 # Lists of {"label", "value"} kept on the contact row.
 LABELLED_LISTS = ("urls", "dates", "related", "ims")
 MAX_LABELLED = 20
@@ -185,6 +232,8 @@ def _labelled(
             if parsed is None:
                 continue
             value = parsed.iso
+        if label.lower() in RELATION_WORDS | {"anniversary", "work", "home"}:
+            label = label.lower()  # a word of the vCard standard, spelt one way
         item = {"label": label, "value": value[:500]}
         if item not in found and len(found) < MAX_LABELLED:
             found.append(item)
@@ -249,7 +298,7 @@ def clean(
                 kind if kind in PHONE_KINDS else "other",
                 number,
                 reading.post_dial[:32],
-                label.strip()[:100],
+                "" if label.strip().lower() in PHONE_KIND_WORDS else label.strip()[:100],
                 reading.valid,
             )
         )
@@ -262,7 +311,8 @@ def clean(
             continue
         if address not in seen_emails:
             seen_emails.add(address)
-            data.emails.append((kind if kind in EMAIL_KINDS else "other", address, label[:100]))
+            label = "" if label.strip().lower() in EMAIL_KIND_WORDS else label.strip()[:100]
+            data.emails.append((kind if kind in EMAIL_KINDS else "other", address, label))
     for address in parsed.addresses:
         parts = {part: (address.get(part) or "").strip() for part in ADDRESS_PARTS}
         if any(parts.values()):
@@ -270,7 +320,9 @@ def clean(
             data.addresses.append(
                 {
                     "kind": kind if kind in EMAIL_KINDS else "other",
-                    "label": (address.get("label") or "").strip()[:100],
+                    "label": ""
+                    if (address.get("label") or "").strip().lower() in EMAIL_KIND_WORDS
+                    else (address.get("label") or "").strip()[:100],
                     **parts,
                 }
             )

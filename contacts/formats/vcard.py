@@ -38,7 +38,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from vobject.base import ParseError, getLogicalLines, parseLine
 
-from contacts.formats.records import ParsedContact, Rejected
+from contacts.formats.records import RELATION_WORDS, ParsedContact, Rejected
 
 # Any line ending: CRLF, LF, CR, and the CR CR LF of iOS 5/6 exports.
 LINE_BREAK = re.compile(r"\r*\n|\r")
@@ -93,27 +93,7 @@ _PHONE_LABELS = {
 }
 _EMAIL_LABELS = {"work": "work", "home": "home", "other": "other", "internet": "other"}
 # Apple's date and relation labels, and the plain words other writers use.
-_RELATION_WORDS = {
-    "spouse",
-    "partner",
-    "child",
-    "parent",
-    "mother",
-    "father",
-    "brother",
-    "sister",
-    "friend",
-    "assistant",
-    "manager",
-    "agent",
-    "colleague",
-    "relative",
-    "sibling",
-    "kin",
-    "emergency",
-    "contact",
-    "co-worker",
-}
+_RELATION_WORDS = RELATION_WORDS
 _IM_PROPERTIES = {
     "x-aim": "AIM",
     "x-icq": "ICQ",
@@ -247,15 +227,21 @@ _NOT_CARRIED = {"version", "prodid", "rev", "begin", "end", "x-abuid", "x-abshow
 class Property:
     """One content line: its group, parameters and decoded value."""
 
-    __slots__ = ("group", "params", "singletonparams", "value")
+    __slots__ = ("group", "order", "params", "singletonparams", "value")
 
     def __init__(
-        self, group: str | None, params: dict[str, list[str]], singletons: list[str], value: Any
+        self,
+        group: str | None,
+        params: dict[str, list[str]],
+        singletons: list[str],
+        value: Any,
+        order: int = 0,
     ) -> None:
         self.group = group
         self.params = params
         self.singletonparams = singletons
         self.value = value
+        self.order = order  # the line's place in its card
 
 
 class Structured:
@@ -453,10 +439,10 @@ def read_card(lines: list[str], start: int = 1, *, charset: str = "utf-8") -> Ca
                 _("%(property)s (its value cannot be decoded)") % {"property": name.upper()}
             )
             continue
-        card.contents.setdefault(name, []).append(Property(group, params, singletons, value))
+        card.contents.setdefault(name, []).append(Property(group, params, singletons, value, first))
     for agent in agents:
         if agent:
-            card.contents.setdefault("agent", []).append(Property(None, {}, [], agent))
+            card.contents.setdefault("agent", []).append(Property(None, {}, [], agent, len(lines)))
     return card
 
 
@@ -614,46 +600,59 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
     return parsed
 
 
+def _in_order(found: list[tuple[int, str, str]]) -> list[tuple[str, str]]:
+    """(label, value) pairs in the order of their lines, whichever property held them."""
+    return [(label, value) for _order, label, value in sorted(found, key=lambda f: f[0])]
+
+
 def _dates(parsed: ParsedContact, contents: dict[str, list[Property]], label_of: Any) -> None:
-    for name, label in _DATE_PROPERTIES.items():
-        parsed.dates += [(label, _text(item.value)) for item in contents.get(name, [])]
+    found = [
+        (item.order, label, _text(item.value))
+        for name, label in _DATE_PROPERTIES.items()
+        for item in contents.get(name, [])
+    ]
     for item in contents.get("x-abdate", []):
         label = _apple_label(label_of(item))
-        parsed.dates.append(
-            (label.lower() if label.lower() == "anniversary" else label, _text(item.value))
-        )
+        label = label.lower() if label.lower() == "anniversary" else label
+        found.append((item.order, label, _text(item.value)))
+    parsed.dates += _in_order(found)
 
 
 def _related(parsed: ParsedContact, contents: dict[str, list[Property]], label_of: Any) -> None:
-    for name, label in _RELATED_PROPERTIES.items():
-        parsed.related += [(label, _text(item.value)) for item in contents.get(name, [])]
+    found = [
+        (item.order, label, _text(item.value))
+        for name, label in _RELATED_PROPERTIES.items()
+        for item in contents.get(name, [])
+    ]
     for item in contents.get("related", []):
         types = [t for t in _types(item) if t != "pref"]
         value = _text(item.value)
         if value.lower().startswith(UUID_URN):
-            parsed.extra.append(
-                f"RELATED;TYPE={','.join(types)}:{value}" if types else f"RELATED:{value}"
-            )
+            kind = f";TYPE={','.join(types)}" if types else ""
+            parsed.extra.append(f"RELATED{kind}:{value}")
             continue
-        parsed.related.append((types[0] if types else "", value))
+        found.append((item.order, types[0] if types else "", value))
     for item in contents.get("x-abrelatednames", []):
         label = _apple_label(label_of(item))
-        parsed.related.append(
-            (label.lower() if label.lower() in _RELATION_WORDS else label, _text(item.value))
-        )
+        label = label.lower() if label.lower() in _RELATION_WORDS else label
+        found.append((item.order, label, _text(item.value)))
     for item in contents.get("agent", []):
         if isinstance(item.value, str) and item.value.strip():
             value = item.value
             if "BEGIN:VCARD" in value.upper():  # vCard 3.0: the card as escaped text
-                found = re.search(r"(?im)^FN:(.*)$", value.replace("\\n", "\n"))
-                value = found[1].strip() if found else ""
+                fn = re.search(r"(?im)^FN:(.*)$", value.replace("\\n", "\n"))
+                value = fn[1].strip() if fn else ""
             if value:
-                parsed.related.append(("agent", value))
+                found.append((item.order, "agent", value))
+    parsed.related += _in_order(found)
 
 
 def _ims(parsed: ParsedContact, contents: dict[str, list[Property]], label_of: Any) -> None:
-    for name, service in _IM_PROPERTIES.items():
-        parsed.ims += [(service, _text(item.value)) for item in contents.get(name, [])]
+    found = [
+        (item.order, service, _text(item.value))
+        for name, service in _IM_PROPERTIES.items()
+        for item in contents.get(name, [])
+    ]
     for item in contents.get("impp", []):
         value = _text(item.value)
         scheme, colon, handle = value.partition(":")
@@ -664,7 +663,8 @@ def _ims(parsed: ParsedContact, contents: dict[str, list[Property]], label_of: A
             scheme, handle = "", value
         if not service and scheme and scheme.lower() != "x-im":
             service = scheme
-        parsed.ims.append((service, handle))
+        found.append((item.order, service, handle))
+    parsed.ims += _in_order(found)
 
 
 def _photo(parsed: ParsedContact, contents: dict[str, list[Property]]) -> None:
@@ -699,8 +699,13 @@ _TEL_TYPES = {
     "car": ("car",),
     "isdn": ("isdn",),
     "textphone": ("textphone",),
+    "assistant": ("x-assistant",),
+    "callback": ("x-callback",),
+    "radio": ("x-radio",),
+    "telex": ("x-telex",),
     "other": ("voice",),
 }
+# Kinds vCard has no type for get Apple's label too, which Apple's clients show.
 _TEL_LABELS = {"assistant": "Assistant", "callback": "Callback", "radio": "Radio", "telex": "Telex"}
 _IM_SCHEMES = {
     "skype": "skype",
@@ -829,7 +834,7 @@ def write(
             if date["label"].lower() == "anniversary":
                 lines.append(f"{'ANNIVERSARY' if v4 else 'X-ANNIVERSARY'}:{value}")
             else:
-                items.labelled(lines, "X-ABDATE", value, date["label"] or "Other")
+                items.labelled(lines, "X-ABDATE", value, date["label"])
         for url in c["urls"]:
             label = url["label"]
             if label.lower() in ("work", "home"):
@@ -842,7 +847,7 @@ def write(
                 type_ = f";TYPE={label.lower()}" if label else ""
                 lines.append(f"RELATED;VALUE=text{type_}:{_esc(person['value'])}")
             else:
-                items.labelled(lines, "X-ABRELATEDNAMES", _esc(person["value"]), label or "Other")
+                items.labelled(lines, "X-ABRELATEDNAMES", _esc(person["value"]), label)
         for im in c["ims"]:
             service = im["label"]
             scheme = _IM_SCHEMES.get(service.lower(), "x-im")

@@ -403,12 +403,12 @@ def test_the_properties_people_keep_become_fields_and_the_rest_goes_back_out(ali
         {"label": "Joined studio", "value": "2019-04-02"},
     ]
     assert ines.related == [
-        {"label": "assistant", "value": "Rita Sousa"},
         {"label": "spouse", "value": "João Ferreira"},
+        {"label": "assistant", "value": "Rita Sousa"},
     ]
     assert ines.ims == [
-        {"label": "Jabber", "value": "ines@xmpp.example"},
         {"label": "Skype", "value": "ines.ferreira"},
+        {"label": "Jabber", "value": "ines@xmpp.example"},
     ]
     # Apple's year 1604 means "no year".
     assert (ines.birth_year, ines.birth_month, ines.birth_day) == (None, 11, 2)
