@@ -291,7 +291,7 @@ class Calls {
       if (!button) return;
       event.preventDefault();
       this.start(
-        { id: Number(button.dataset.callUser), name: button.dataset.callName || "", initials: "" },
+        { id: button.dataset.callUser, name: button.dataset.callName || "", initials: "" },
         button.dataset.callMedia === "video" ? "video" : "audio",
       );
     });

@@ -7,7 +7,7 @@ const section = document.getElementById("import-progress");
 const POLL_MS = 2000;
 
 if (section && section.dataset.finished !== "1") {
-  const id = Number(section.dataset.importId);
+  const id = section.dataset.importId;
   const bar = section.querySelector('[role="progressbar"]');
   const fill = bar.querySelector(".progress-bar");
   const text = section.querySelector(".import-status-text");

@@ -123,7 +123,7 @@ export class OnlineMonitor {
   // that person's status too, if they are in this monitor.
   paintBadges(root) {
     for (const badge of root.querySelectorAll("[data-presence-user]")) {
-      const person = this.people.get(Number(badge.dataset.presenceUser));
+      const person = this.people.get(badge.dataset.presenceUser);
       if (!person) continue;
       const state = person.relation === "pending" ? "pending" : person.state;
       const stale = [...badge.classList].filter((name) =>
