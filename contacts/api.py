@@ -32,7 +32,13 @@ from contacts.models import (
     Email,
     Phone,
 )
-from uc_web.lib import phones
+from uc_web.lib import phones, publicid
+from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
+
+BOOK = publicid.kind_of(AddressBook)
+USER = publicid.kind_of(User)
+CONTACT = publicid.kind_of(Contact)
+GROUP = publicid.kind_of(ContactGroup)
 
 
 def own_book(request: Request, pk: int | None) -> Any:
@@ -43,7 +49,7 @@ def own_book(request: Request, pk: int | None) -> Any:
 
 
 # --- Books -------------------------------------------------------------------------------
-class AddressBookSerializer(serializers.ModelSerializer):
+class AddressBookSerializer(PublicModelSerializer):
     contact_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -56,6 +62,7 @@ class AddressBookViewSet(viewsets.ModelViewSet):
     """The signed-in user's address books."""
 
     serializer_class = AddressBookSerializer
+    lookup_value_converter = "book"
     pagination_class = None
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
@@ -150,8 +157,8 @@ class LabelledSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=500)
 
 
-class ContactSerializer(serializers.ModelSerializer):
-    book = serializers.IntegerField(source="book_id", required=False)
+class ContactSerializer(PublicModelSerializer):
+    book = PublicIdField(BOOK, source="book_id", required=False)
     phones = PhoneSerializer(many=True, required=False)
     emails = EmailSerializer(many=True, required=False)
     addresses = AddressSerializer(many=True, required=False)
@@ -176,7 +183,7 @@ class ContactSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Names of groups of the contact's book; missing groups are created.",
     )
-    linked_user = serializers.PrimaryKeyRelatedField(
+    linked_user = PublicIdRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True
     )
     is_on_net = serializers.BooleanField(read_only=True)
@@ -276,6 +283,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     `?trash=1` lists deleted ones. DELETE moves a contact to the trash."""
 
     serializer_class = ContactSerializer
+    lookup_value_converter = "contact"
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def get_queryset(self) -> Any:
@@ -289,10 +297,10 @@ class ContactViewSet(viewsets.ModelViewSet):
             return queryset
         book = self.request.query_params.get("book")
         if book:
-            queryset = queryset.filter(book_id=int(book) if book.isdigit() else 0)
+            queryset = queryset.filter(book_id=publicid.decode_or_none(BOOK, book) or 0)
         group = self.request.query_params.get("group")
         if group:
-            queryset = queryset.filter(groups__id=int(group) if group.isdigit() else 0)
+            queryset = queryset.filter(groups__id=publicid.decode_or_none(GROUP, group) or 0)
         query = self.request.query_params.get("q", "").strip()
         if query:
             ids = [
@@ -305,8 +313,8 @@ class ContactViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Search names, company, e-mail, phone"),
-            OpenApiParameter("book", int),
-            OpenApiParameter("group", int, description="Members of one group"),
+            OpenApiParameter("book", str, description="An address book's id"),
+            OpenApiParameter("group", str, description="A group's id: its members"),
             OpenApiParameter("trash", bool),
         ]
     )
@@ -335,7 +343,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         super().update(request, *args, **kwargs)
-        contact = selectors.contact_get(user=request.user, pk=int(kwargs["pk"]))
+        contact = selectors.contact_get(user=request.user, pk=kwargs["pk"])
         return Response(self.get_serializer(contact).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -356,7 +364,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(contact).data)
 
 
-class ContactSummarySerializer(serializers.ModelSerializer):
+class ContactSummarySerializer(PublicModelSerializer):
     """A search result: what a row in the list shows."""
 
     phones = PhoneSerializer(many=True, read_only=True)
@@ -378,7 +386,7 @@ class ContactSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DirectoryUserSerializer(serializers.ModelSerializer):
+class DirectoryUserSerializer(PublicModelSerializer):
     name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
@@ -399,7 +407,7 @@ class SearchView(APIView):
                 "colleagues": inline_serializer(
                     "SearchPerson",
                     {
-                        "id": serializers.IntegerField(),
+                        "id": PublicIdField(USER),
                         "name": serializers.CharField(),
                         "email": serializers.EmailField(),
                         "outside": serializers.BooleanField(
@@ -414,10 +422,15 @@ class SearchView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:100]
         found = selectors.contact_search_summaries(user=request.user, query=query)
+        for row in found:
+            row["id"] = publicid.encode(CONTACT, row["id"])
+            row["book"] = publicid.encode(BOOK, row["book"])
+            if row["linked_user"] is not None:
+                row["linked_user"] = publicid.encode(USER, row["linked_user"])
         colleagues = selectors.directory_search(user=request.user, query=query)
         people = [
             {
-                "id": u.pk,
+                "id": publicid.encode(USER, u.pk),
                 "name": u.get_full_name(),
                 "email": u.email,
                 "outside": u.company_id != request.user.company_id,
@@ -437,11 +450,11 @@ class DirectoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # --- Groups ------------------------------------------------------------------------------
-class ContactGroupSerializer(serializers.ModelSerializer):
-    book = serializers.IntegerField(source="book_id")
+class ContactGroupSerializer(PublicModelSerializer):
+    book = PublicIdField(BOOK, source="book_id")
     member_count = serializers.IntegerField(read_only=True, default=0)
     members = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=PublicIdField(CONTACT),
         required=False,
         write_only=True,
         help_text="Ids of contacts of the group's book: the group's members (replaces them).",
@@ -458,6 +471,7 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
     listed by `GET /contacts/?group=<id>`; `members` on a write replaces them."""
 
     serializer_class = ContactGroupSerializer
+    lookup_value_converter = "contact_group"
     pagination_class = None
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
@@ -469,7 +483,7 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
         )
         book = self.request.query_params.get("book")
         if book:
-            queryset = queryset.filter(book_id=int(book) if book.isdigit() else 0)
+            queryset = queryset.filter(book_id=publicid.decode_or_none(BOOK, book) or 0)
         return queryset.order_by("name", "pk")
 
     def _members(self, group: ContactGroup, ids: list[int] | None) -> None:
@@ -501,7 +515,7 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
 
 
 # --- Imports -----------------------------------------------------------------------------
-class ContactImportSerializer(serializers.ModelSerializer):
+class ContactImportSerializer(PublicModelSerializer):
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -542,7 +556,7 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportStartSerializer(serializers.Serializer):
-    book = serializers.IntegerField()
+    book = PublicIdField(BOOK)
     duplicates = serializers.ChoiceField(choices=ContactImport.Duplicates.choices, default="skip")
     mapping = serializers.ListField(
         child=serializers.CharField(allow_blank=True), required=False, allow_null=True
@@ -566,6 +580,7 @@ class ContactImportViewSet(
     clients re-fetch it after reconnecting instead of trusting the progress events)."""
 
     serializer_class = ContactImportSerializer
+    lookup_value_converter = "contact_import"
     parser_classes = [MultiPartParser, FormParser, *viewsets.GenericViewSet.parser_classes]
 
     def get_queryset(self) -> Any:

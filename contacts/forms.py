@@ -8,6 +8,7 @@ from accounts.models import User
 from contacts import services
 from contacts.formats import csvfile, records
 from contacts.models import AddressBook, Contact, ContactImport, Email, Phone
+from uc_web.lib.forms import PublicModelChoiceField
 
 PHONE_ROWS = 3
 EMAIL_ROWS = 2
@@ -49,7 +50,7 @@ class ContactForm(forms.Form):
     department = forms.CharField(label=_("Department"), max_length=200, required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=200, required=False)
     role = forms.CharField(label=_("Role"), max_length=200, required=False)
-    book = forms.ModelChoiceField(label=_("Address book"), queryset=AddressBook.objects.none())
+    book = PublicModelChoiceField(label=_("Address book"), queryset=AddressBook.objects.none())
     groups = forms.CharField(
         label=_("Groups"),
         required=False,
@@ -68,7 +69,7 @@ class ContactForm(forms.Form):
         max_length=10,
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea({"rows": 3}))
-    linked_user = forms.ModelChoiceField(
+    linked_user = PublicModelChoiceField(
         label=_("UC Web user"),
         queryset=User.objects.none(),
         required=False,
@@ -246,7 +247,7 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportOptionsForm(forms.Form):
-    book = forms.ModelChoiceField(label=_("Import into"), queryset=AddressBook.objects.none())
+    book = PublicModelChoiceField(label=_("Import into"), queryset=AddressBook.objects.none())
     country = forms.ChoiceField(
         label=_("Country of numbers without a country code"),
         required=False,

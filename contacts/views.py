@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,10 +20,21 @@ from contacts.forms import (
     ImportOptionsForm,
     ImportUploadForm,
 )
-from uc_web.lib import media
+from contacts.models import AddressBook, Contact, ContactGroup
+from uc_web.lib import media, publicid
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
+BOOK = publicid.kind_of(AddressBook)
+CONTACT = publicid.kind_of(Contact)
+GROUP = publicid.kind_of(ContactGroup)
+
+
+def _book_url(book: AddressBook, group: ContactGroup | None = None) -> str:
+    query = {"book": publicid.of(book)}
+    if group is not None:
+        query["group"] = publicid.of(group)
+    return f"{reverse('contacts:index')}?{urlencode(query)}"
 
 
 def _sidebar(request: HttpRequest) -> dict:
@@ -40,15 +52,19 @@ def index(request: HttpRequest) -> HttpResponse:
     """The address books, the contacts of the chosen one, and search as you type."""
     context = _sidebar(request)
     books = context["books"]
-    book_id = request.GET.get("book")
-    book = next((b for b in books if str(b.pk) == book_id), None) if book_id else books[0]
+    book = books[0]
+    if request.GET.get("book"):
+        book_id = publicid.decode_or_none(BOOK, request.GET["book"])
+        book = next((b for b in books if b.pk == book_id), None)
     if book is None:
         raise Http404
     groups = list(selectors.group_list(user=request.user, book=book))
-    group_id = request.GET.get("group", "")
-    group = next((g for g in groups if str(g.pk) == group_id), None) if group_id else None
-    if group_id and group is None:
-        raise Http404
+    group = None
+    if request.GET.get("group"):
+        group_id = publicid.decode_or_none(GROUP, request.GET["group"])
+        group = next((g for g in groups if g.pk == group_id), None)
+        if group is None:
+            raise Http404
     query = request.GET.get("q", "").strip()
     if query:
         contacts = selectors.contact_search(user=request.user, query=query, limit=PAGE_SIZE)
@@ -63,10 +79,9 @@ def index(request: HttpRequest) -> HttpResponse:
         contacts = list(page.object_list)
         colleagues = []
     undo = None
-    if request.GET.get("deleted", "").isdigit():
-        undo = selectors.contact_get(
-            user=request.user, pk=int(request.GET["deleted"]), deleted=True
-        )
+    deleted = publicid.decode_or_none(CONTACT, request.GET.get("deleted"))
+    if deleted is not None:
+        undo = selectors.contact_get(user=request.user, pk=deleted, deleted=True)
     context.update(
         {
             "book": book,
@@ -116,7 +131,7 @@ def book_create(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Address book “%(name)s” added.") % {"name": book.name})
-            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+            return redirect(_book_url(book))
     else:
         messages.error(request, _("Give the address book a name."))
     return redirect("contacts:index")
@@ -133,7 +148,7 @@ def book_rename(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_error("name", error.message)
         else:
-            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+            return redirect(_book_url(book))
     return render(request, "contacts/book_rename.html", {"book": book, "form": form})
 
 
@@ -179,14 +194,14 @@ def group_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = GroupForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the group a name."))
-        return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+        return redirect(_book_url(book))
     try:
         group = services.group_create(by=request.user, book=book, name=form.cleaned_data["name"])
     except ApplicationError as error:
         messages.error(request, error.message)
-        return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+        return redirect(_book_url(book))
     messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
-    return redirect(f"{reverse('contacts:index')}?book={book.pk}&group={group.pk}")
+    return redirect(_book_url(book, group))
 
 
 @require_http_methods(["GET", "POST"])
@@ -200,14 +215,14 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "delete":
         services.group_delete(group=group, by=request.user)
         messages.success(request, _("Group “%(name)s” removed.") % {"name": group.name})
-        return redirect(f"{reverse('contacts:index')}?book={group.book_id}")
+        return redirect(_book_url(group.book))
     if request.method == "POST" and form.is_valid():
         try:
             services.group_rename(group=group, by=request.user, name=form.cleaned_data["name"])
         except ApplicationError as error:
             form.add_error("name", error.message)
         else:
-            return redirect(f"{reverse('contacts:index')}?book={group.book_id}&group={group.pk}")
+            return redirect(_book_url(group.book, group))
     return render(request, "contacts/group_edit.html", {"group": group, "form": form})
 
 
@@ -324,7 +339,10 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
     if request.method == "POST":
         services.contact_delete(contact=contact, by=request.user)
-        return redirect(f"{reverse('contacts:index')}?book={contact.book_id}&deleted={contact.pk}")
+        query = urlencode(
+            {"book": publicid.encode(BOOK, contact.book_id), "deleted": publicid.of(contact)}
+        )
+        return redirect(f"{reverse('contacts:index')}?{query}")
     return render(request, "contacts/contact_delete.html", {"contact": contact})
 
 
