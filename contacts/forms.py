@@ -37,14 +37,16 @@ class ContactForm(forms.Form):
     family_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     name_suffix = forms.CharField(label=_("Suffix"), max_length=50, required=False)
     nickname = forms.CharField(label=_("Nickname"), max_length=150, required=False)
+    # (Labels that do not contain "First name" or "Last name": people and tests look for
+    # those fields by their labels.)
     phonetic_given_name = forms.CharField(
-        label=_("First name (phonetic)"), max_length=150, required=False
+        label=_("Phonetic given name"), max_length=150, required=False
     )
     phonetic_middle_name = forms.CharField(
-        label=_("Middle name (phonetic)"), max_length=150, required=False
+        label=_("Phonetic middle name"), max_length=150, required=False
     )
     phonetic_family_name = forms.CharField(
-        label=_("Last name (phonetic)"), max_length=150, required=False
+        label=_("Phonetic surname"), max_length=150, required=False
     )
     company = forms.CharField(label=_("Company"), max_length=200, required=False)
     department = forms.CharField(label=_("Department"), max_length=200, required=False)
