@@ -1,8 +1,10 @@
 """What every import format produces, and how one parsed record becomes storable data."""
 
 from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts import normalise
 from uc_web.lib import phones as phone_rule
@@ -213,9 +215,11 @@ def display_name_for(given: str, family: str, full: str, company: str, middle: s
 
 
 def _labelled(
-    pairs: list[tuple[str, str]], problems: list[str], what: str, *, date: bool = False, order=""
+    pairs: list[tuple[str, str]], problems: list[str], what: Any, *, date: bool = False, order=""
 ) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
+    if not pairs:
+        return found
     for label, value in pairs:
         value, label = value.strip(), label.strip()[:100]
         if not value:
@@ -238,6 +242,18 @@ def _labelled(
         if item not in found and len(found) < MAX_LABELLED:
             found.append(item)
     return found
+
+
+_WEB_PAGE = gettext_lazy("web page")
+_DATE = gettext_lazy("date")
+_RELATED = gettext_lazy("related person")
+_IM = gettext_lazy("messaging handle")
+
+
+def _label(label: str, kind_words: set[str]) -> str:
+    """A custom label, or "" when it only names a kind ("Work" on a work number)."""
+    label = label.strip()
+    return "" if label.lower() in kind_words else label[:100]
 
 
 def phone_reading(raw: str, country: str) -> tuple[phone_rule.PhoneReading | None, str]:
@@ -270,9 +286,11 @@ def clean(
         notices=list(parsed.notices),
     )
     for name, length in TEXT_FIELDS.items():
-        setattr(data, name, " ".join(getattr(parsed, name).split())[:length])
+        value = getattr(parsed, name)
+        if value:
+            setattr(data, name, " ".join(value.split())[:length])
     seen_groups: set[str] = set()
-    for group in parsed.groups:
+    for group in parsed.groups or ():
         group = group.strip()[:100]
         if group and group.lower() not in seen_groups:
             seen_groups.add(group.lower())
@@ -298,7 +316,7 @@ def clean(
                 kind if kind in PHONE_KINDS else "other",
                 number,
                 reading.post_dial[:32],
-                "" if label.strip().lower() in PHONE_KIND_WORDS else label.strip()[:100],
+                _label(label, PHONE_KIND_WORDS) if label else "",
                 reading.valid,
             )
         )
@@ -311,18 +329,17 @@ def clean(
             continue
         if address not in seen_emails:
             seen_emails.add(address)
-            label = "" if label.strip().lower() in EMAIL_KIND_WORDS else label.strip()[:100]
+            label = _label(label, EMAIL_KIND_WORDS) if label else ""
             data.emails.append((kind if kind in EMAIL_KINDS else "other", address, label))
     for address in parsed.addresses:
         parts = {part: (address.get(part) or "").strip() for part in ADDRESS_PARTS}
         if any(parts.values()):
             kind = address.get("kind", "other")
+            label = (address.get("label") or "").strip()
             data.addresses.append(
                 {
                     "kind": kind if kind in EMAIL_KINDS else "other",
-                    "label": ""
-                    if (address.get("label") or "").strip().lower() in EMAIL_KIND_WORDS
-                    else (address.get("label") or "").strip()[:100],
+                    "label": "" if label.lower() in EMAIL_KIND_WORDS else label[:100],
                     **parts,
                 }
             )
@@ -340,10 +357,14 @@ def clean(
                 birthday.month,
                 birthday.day,
             )
-    data.urls = _labelled(parsed.urls, data.problems, _("web page"))
-    data.dates = _labelled(parsed.dates, data.problems, _("date"), date=True, order=date_order)
-    data.related = _labelled(parsed.related, data.problems, _("related person"))
-    data.ims = _labelled(parsed.ims, data.problems, _("messaging handle"))
+    if parsed.urls:
+        data.urls = _labelled(parsed.urls, data.problems, _WEB_PAGE)
+    if parsed.dates:
+        data.dates = _labelled(parsed.dates, data.problems, _DATE, date=True, order=date_order)
+    if parsed.related:
+        data.related = _labelled(parsed.related, data.problems, _RELATED)
+    if parsed.ims:
+        data.ims = _labelled(parsed.ims, data.problems, _IM)
     size = 0
     for line in parsed.extra:
         size += len(line)

@@ -43,6 +43,7 @@ from contacts.formats.records import RELATION_WORDS, ParsedContact, Rejected
 # Any line ending: CRLF, LF, CR, and the CR CR LF of iOS 5/6 exports.
 LINE_BREAK = re.compile(r"\r*\n|\r")
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_SIMPLE_LINE = re.compile(r"(?:([A-Za-z0-9-]+)\.)?([A-Za-z0-9-]+):")
 _LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 _MARKER = re.compile(r"^\s*(?:[\w-]+\.)?(BEGIN|END)\s*:\s*VCARD\s*$", re.IGNORECASE)
 _AGENT_START = re.compile(r"^\s*(?:[\w-]+\.)?AGENT(?:;[^:]*)?:\s*$", re.IGNORECASE)
@@ -133,37 +134,60 @@ def _apple_label(text: str) -> str:
     return match[1] if match else text
 
 
+# Line ends str.splitlines() knows besides CR and LF, which a vCard value may hold.
+_OTHER_LINE_ENDS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """The physical lines of a file, whatever ends them: CRLF, LF, CR, or iOS 5/6's
+    CR CR LF (which str.splitlines() reads as a line and an empty one, cutting every fold).
+    splitlines() is some seven times faster than a regular expression, so it is used
+    whenever it splits exactly where LINE_BREAK would."""
+    if "\r\r" in text:
+        text = text.replace("\r\r\n", "\r\n")
+        if "\r\r" in text:
+            return LINE_BREAK.split(text)
+    if _OTHER_LINE_ENDS.search(text):
+        return LINE_BREAK.split(text)
+    lines = text.splitlines()
+    return lines
+
+
 # --- Cards -------------------------------------------------------------------------------
-def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | Rejected]:
-    """Each card's first line number and lines; a card without END:VCARD is rejected.
+def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, list[str], bool] | Rejected]:
+    """Each card's first line number, its lines and whether it holds nested AGENT cards; a
+    card without END:VCARD is rejected.
 
     A vCard 2.1 AGENT whose value is a whole card (`AGENT:` then BEGIN:VCARD on the next
     line) stays inside its card; BEGIN and END may carry a group (`home.begin:vcard`)."""
     start: int | None = None
     buffer: list[str] = []
     depth = 0
+    nested = False
     agent_next = False
     for number, line in enumerate(lines, 1):
-        marker = _MARKER.match(line) if "vcard" in line[:40].lower() else None
+        head = line[:40].lower()
+        marker = _MARKER.match(line) if "vcard" in head else None
         kind = marker[1].upper() if marker else ""
         if kind == "BEGIN":
             if start is not None and agent_next:
                 depth += 1
+                nested = True
                 buffer.append(line)
                 agent_next = False
                 continue
             if start is not None:
                 yield Rejected(start, _("the card has no END:VCARD line"))
-            start, buffer, depth = number, [line], 0
+            start, buffer, depth, nested = number, [line], 0, False
         elif start is not None:
             buffer.append(line)
             if kind == "END":
                 if depth:
                     depth -= 1
                 else:
-                    yield start, buffer
+                    yield start, buffer, nested
                     start, buffer = None, []
-            agent_next = bool(_AGENT_START.match(line))
+            agent_next = "agent" in head and bool(_AGENT_START.match(line))
     if start is not None:
         yield Rejected(start, _("the card has no END:VCARD line"))
 
@@ -171,12 +195,13 @@ def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, list[str]] | Reject
 def parse(text: str, *, charset: str = "utf-8") -> Iterator[ParsedContact | Rejected]:
     """Every card of a vCard file (any version), in order; broken cards are rejected.
     `charset` is the file's own encoding, for 8-bit values without a CHARSET parameter."""
-    for item in split_cards(LINE_BREAK.split(text)):
+    for item in split_cards(split_lines(text)):
         if isinstance(item, Rejected):
             yield item
             continue
-        start, card_lines = item
-        yield card_to_contact(read_card(card_lines, start, charset=charset), start)
+        start, card_lines, nested = item
+        card = read_card(card_lines, start, charset=charset, nested=nested)
+        yield card_to_contact(card, start)
 
 
 # --- Decoding the values of content lines (RFC 6350 section 3.3, vCard 2.1 section 2) -----
@@ -217,6 +242,20 @@ _READ = {
     "x-phonetic-last-name",
     "x-addressbookserver-kind",
     "x-addressbookserver-member",
+    *_IM_PROPERTIES,
+    *_RELATED_PROPERTIES,
+    *_DATE_PROPERTIES,
+}
+_GROUP_KEYS = {"kind", "x-addressbookserver-kind"}
+_PHONETIC_KEYS = {"x-phonetic-first-name", "x-phonetic-middle-name", "x-phonetic-last-name"}
+_RARE = {
+    "url",
+    "photo",
+    "impp",
+    "related",
+    "agent",
+    "x-abdate",
+    "x-abrelatednames",
     *_IM_PROPERTIES,
     *_RELATED_PROPERTIES,
     *_DATE_PROPERTIES,
@@ -330,7 +369,7 @@ def _decode(
         return base64.b64decode("".join(raw.split()), validate=False)
     if encoding == "quoted-printable" or "QUOTED-PRINTABLE" in singletons:
         raw = _quoted_printable(raw, _charset(params) or fallback)
-    else:
+    elif not raw.isascii():
         raw, fell_back = _text_of(raw, _charset(params), fallback)
         if fell_back:
             card.notices.append(
@@ -405,16 +444,24 @@ def _agent_card(lines: list[str]) -> tuple[list[str], list[str]]:
     return [lines[0], *outer, lines[-1]], agents
 
 
-def read_card(lines: list[str], start: int = 1, *, charset: str = "utf-8") -> Card:
+def read_card(
+    lines: list[str], start: int = 1, *, charset: str = "utf-8", nested: bool = False
+) -> Card:
     """The properties of one card. A line that is not a content line, or whose value cannot
-    be decoded, is left out and named in `Card.problems`; the rest of the card is kept."""
+    be decoded, is left out and named in `Card.problems`; the rest of the card is kept.
+    `nested`: the card holds AGENT cards, which become related people."""
     card = Card()
     agents: list[str] = []
-    if sum(1 for line in lines if "vcard" in line[:40].lower() and _MARKER.match(line)) > 2:
+    if nested:
         lines, agents = _agent_card(lines)
     for line, first in _logical_lines(soft_breaks_as_folds(lines)):
         try:
-            name, param_list, raw, group = parseLine(line)
+            if simple := _SIMPLE_LINE.match(line):
+                # NAME:value or group.NAME:value, as vobject's grammar reads them, without
+                # its regular expression for parameters (half the lines of a card).
+                name, param_list, raw, group = simple[2], [], line[simple.end() :], simple[1]
+            else:
+                name, param_list, raw, group = parseLine(line)
         except ParseError:
             number = start + first
             card.problems.append(_("line %(line)d, which cannot be read") % {"line": number})
@@ -510,8 +557,12 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
     def first(name: str) -> str:
         return _text(contents[name][0].value) if name in contents else ""
 
-    parsed = ParsedContact(line=line, problems=list(card.problems), notices=list(card.notices))
-    kind = (first("kind") or first("x-addressbookserver-kind")).lower()
+    parsed = ParsedContact(line=line, problems=card.problems, notices=card.notices)
+    kind = (
+        (first("kind") or first("x-addressbookserver-kind")).lower()
+        if _GROUP_KEYS & contents.keys()
+        else ""
+    )
     if kind == "group":
         parsed.is_group = True
         parsed.full_name = first("fn") or first("n")
@@ -528,31 +579,31 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
             parsed.name_prefix = _text(name.prefix)
             parsed.name_suffix = _text(name.suffix)
     parsed.full_name = first("fn")
-    parsed.nickname = ", ".join(
-        v for item in contents.get("nickname", []) for v in (item.value or [])
-    )
-    parsed.phonetic_given_name = first("x-phonetic-first-name")
-    parsed.phonetic_middle_name = first("x-phonetic-middle-name")
-    parsed.phonetic_family_name = first("x-phonetic-last-name")
+    if "nickname" in contents:
+        parsed.nickname = ", ".join(v for item in contents["nickname"] for v in item.value or [])
+    if _PHONETIC_KEYS & contents.keys():
+        parsed.phonetic_given_name = first("x-phonetic-first-name")
+        parsed.phonetic_middle_name = first("x-phonetic-middle-name")
+        parsed.phonetic_family_name = first("x-phonetic-last-name")
     if "org" in contents:
         org = contents["org"][0].value
         units = [_text(u) for u in org] if isinstance(org, list) else [_text(org)]
         parsed.company = units[0] if units else ""
         parsed.department = " / ".join(u for u in units[1:] if u)
     parsed.job_title = first("title")
-    parsed.role = first("role")
+    if "role" in contents:
+        parsed.role = first("role")
     if "note" in contents:
         parsed.notes = "\n".join(_text(n.value) for n in contents["note"])
     if "bday" in contents:
         bday = contents["bday"][0]
         parsed.birthday = _text(bday.value)
-        omit = [_text(o.value) for o in contents.get("x-apple-omit-year", [])]
-        omit += bday.params.get("X-APPLE-OMIT-YEAR", [])
+        omit = [_text(o.value) for o in contents.get("x-apple-omit-year", ())]
+        omit += bday.params.get("X-APPLE-OMIT-YEAR", ())
         # Apple writes an unknown year as 1604 (with X-APPLE-OMIT-YEAR, or without it in
         # iOS 12): no one in an address book was born then.
-        if (
-            parsed.birthday.startswith(tuple(f"{y}-" for y in omit))
-            or parsed.birthday[:4] == "1604"
+        if parsed.birthday[:4] == "1604" or (
+            omit and parsed.birthday.startswith(tuple(f"{y}-" for y in omit))
         ):
             parsed.birthday = "--" + parsed.birthday[4:].lstrip("-")
     parsed.uid = first("uid")
@@ -582,6 +633,20 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
             }
         )
     parsed.country = next((a["country"] for a in parsed.addresses if a["country"]), "")
+    if contents.keys() & _RARE:
+        _rare(parsed, contents, label_of)
+    # What we have no field for goes back out on export, with its label when it has one.
+    labelled: set[str] = set()
+    for group, text in card.extra or ():
+        parsed.extra.append(text)
+        if group in labels and group not in used_groups and group not in labelled:
+            labelled.add(group)
+            parsed.extra.append(f"{group}.X-ABLabel:{_esc(labels[group])}")
+    return parsed
+
+
+def _rare(parsed: ParsedContact, contents: dict[str, list[Property]], label_of: Any) -> None:
+    """The properties fewer cards have: web pages, dates, related people, messaging, photo."""
     for item in contents.get("url", []):
         types = [t for t in _types(item) if t not in ("pref", "internet")]
         label = _apple_label(label_of(item)) or (types[0] if types else "")
@@ -590,14 +655,6 @@ def card_to_contact(card: Card, line: int) -> ParsedContact:
     _related(parsed, contents, label_of)
     _ims(parsed, contents, label_of)
     _photo(parsed, contents)
-    # What we have no field for goes back out on export, with its label when it has one.
-    labelled: set[str] = set()
-    for group, text in card.extra:
-        parsed.extra.append(text)
-        if group in labels and group not in used_groups and group not in labelled:
-            labelled.add(group)
-            parsed.extra.append(f"{group}.X-ABLabel:{_esc(labels[group])}")
-    return parsed
 
 
 def _in_order(found: list[tuple[int, str, str]]) -> list[tuple[str, str]]:

@@ -34,6 +34,7 @@ _SPACES = re.compile(r"\s+")
 # A pause or wait after a digit (or a closing bracket or space), followed only by what a
 # keypad sends: "+44 20 7946 0958,,1234#", "0171 2345678 p22". Letters inside vanity
 # numbers (1-800-FLOWERS) are not pauses: they follow a letter and are followed by letters.
+_MAY_POST_DIAL = re.compile(r"[pPwW,;]")
 _POST_DIAL = re.compile(r"(?<=[\d)\s])\s*([pPwW,;][pPwW,;\d*#\s]*)$")
 # How an extension is written after a number (what phonenumbers reads as one).
 _EXTENSION = re.compile(r"\s*(?:ext(?:ension)?\.?|extn\.?|x|#|,)\s*(\d{1,7})#?$", re.IGNORECASE)
@@ -61,6 +62,7 @@ class PhoneReading:
     valid: bool  # fits its country's numbering plan
     possible: bool  # has a length that country's numbers can have
     region: str  # ISO 3166 code of the number's country ("" when unknown)
+    search_key: str = ""  # the digits a search by fragment matches
 
     @property
     def stored(self) -> str:
@@ -71,10 +73,6 @@ class PhoneReading:
         if self.typed.startswith("+"):
             return "+" + digits(self.typed)
         return self.typed
-
-    @property
-    def search_key(self) -> str:
-        return search_key(self.e164) if self.valid else digits(self.typed)
 
 
 def digits(text: str) -> str:
@@ -105,26 +103,32 @@ def read(raw: str, country: str) -> PhoneReading:
     'tel:+44-20-7946-0018', '0171 2345678,,22#') as a number of `country` when it has no
     country code. Raises NotAPhoneNumber, or CountryNeeded when `country` is "" and the
     number has no country code."""
-    text = _SPACES.sub(" ", raw.strip())
+    text = raw.strip()
+    if "  " in text or "\t" in text or "\n" in text:
+        text = _SPACES.sub(" ", text)
     if text[:4].lower() == "tel:":
         text = "tel:" + text[4:]  # RFC 3966 (vCard 4.0), which phonenumbers reads itself
-    if len(text) > MAX_TYPED or len(digits(text)) < 3:
+    if len(text) > MAX_TYPED or sum(map(str.isdigit, text)) < 3:
         raise NotAPhoneNumber(raw)
     post_dial = ""
-    if not text.startswith("tel:") and (match := _POST_DIAL.search(text)):
+    if (
+        not text.startswith("tel:")
+        and _MAY_POST_DIAL.search(text)
+        and (match := _POST_DIAL.search(text))
+    ):
         post_dial = _post_dial(match[1])
         text = text[: match.start()].rstrip()
     country = country.upper()
     number = _parse(text, country)
     if number is None:
         raise NotAPhoneNumber(raw)
-    valid = phonenumbers.is_valid_number(number)
+    valid = _is_valid(number)
     if not valid:
         bare = text.removeprefix("tel:").lstrip()
         for prefix in _FOREIGN_PREFIXES:
             if bare.startswith(prefix):
                 retry = _parse("+" + bare[len(prefix) :], "")
-                if retry is not None and phonenumbers.is_valid_number(retry):
+                if retry is not None and _is_valid(retry):
                     number, valid = retry, True
                     break
     # Possible as a whole number (not only as a local number dialled within an area).
@@ -134,12 +138,26 @@ def read(raw: str, country: str) -> PhoneReading:
     )
     if number.extension and not post_dial:
         post_dial = number.extension
-    region = phonenumbers.region_code_for_number(number) or ""
+    # The country's main region (GB for +44, US for +1): enough to tell the file's country,
+    # and finding the exact one means matching the number against every region's plan.
+    region = _main_region(number.country_code) if valid else ""
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164) if possible else ""
     typed = text.removeprefix("tel:").split(";", 1)[0]
     if number.extension:
         typed = _EXTENSION.sub("", typed)
-    return PhoneReading(typed, e164, post_dial, valid, possible, region if valid else "")
+    key = _search_key(number, e164) if valid else digits(typed)
+    return PhoneReading(typed, e164, post_dial, valid, possible, region, key)
+
+
+def _is_valid(number: phonenumbers.PhoneNumber) -> bool:
+    """phonenumbers' validity, checked first against the main region of the number's
+    country code (one match instead of one per region sharing the code: +44 is GB, GG,
+    IM and JE; +1 is some 25 regions); a number of another region of that code is then
+    checked against all of them."""
+    main = _main_region(number.country_code)
+    if main != "ZZ" and phonenumbers.is_valid_number_for_region(number, main):
+        return True
+    return phonenumbers.is_valid_number(number)
 
 
 def to_e164(raw: str, *, country: str = "") -> str:
@@ -174,16 +192,31 @@ def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+@lru_cache(maxsize=512)
+def _main_region(country_code: int) -> str:
+    return phonenumbers.region_code_for_country_code(country_code)
+
+
+@lru_cache(maxsize=512)
+def _national_prefix(country_code: int) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(_main_region(country_code), None)
+    return (metadata.national_prefix if metadata else None) or ""
+
+
+def _search_key(number: phonenumbers.PhoneNumber, e164: str) -> str:
+    # The national digits are the trunk prefix and the national number, which is what
+    # people dial at home (020 7946 0018): cheaper than formatting, and as searchable.
+    prefix = _national_prefix(number.country_code)
+    return f"{e164[1:]} {prefix}{phonenumbers.national_significant_number(number)}"
+
+
 def search_key(e164: str) -> str:
     """The digit strings a search by phone fragment matches: international and national
     (the trunk prefix and the national number, what people dial at home: 020 7946 0018)."""
     number = _parsed(e164)
     if number is None:
         return digits(e164)
-    region = phonenumbers.region_code_for_country_code(number.country_code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
-    prefix = (metadata.national_prefix if metadata else None) or ""
-    return f"{e164[1:]} {prefix}{phonenumbers.national_significant_number(number)}"
+    return _search_key(number, e164)
 
 
 @lru_cache(maxsize=8192)
