@@ -4,6 +4,7 @@ Every queryset comes from a selector scoped to the signed-in user, so other peop
 books, contacts and imports answer 404; writes go through the same services as the pages.
 """
 
+from dataclasses import fields
 from typing import Any
 
 from django.db.models import Count, Q
@@ -664,7 +665,7 @@ def _preview_contact(item: Any, country: str) -> dict[str, Any]:
         return {"line": item.line, "rejected": item.reason}
     data = {
         k: v
-        for k, v in vars(item).items()
+        for k, v in ((f.name, getattr(item, f.name)) for f in fields(item))
         if k not in ("photo", "photo_sizes", "photo_names", "pk", "queued", "phone_keys")
     }
     data["phones"] = [
