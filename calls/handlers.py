@@ -59,7 +59,7 @@ async def _run(consumer: Any, service: Callable[..., Any], **kwargs: Any) -> Any
 
 
 async def handle(consumer: Any, message: dict[str, Any]) -> None:
-    """call.start / accept / decline / cancel / hangup / resume / signal."""
+    """call.start / accept / decline / cancel / hangup / connected / resume / signal."""
     kind = message["type"]
     call_id = message.get("call")
     channel = consumer.channel_name
@@ -103,6 +103,8 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
             channel=channel,
             failed=reason == "failed",
         )
+    elif kind == "call.connected":
+        await _run(consumer, services.call_connected, call_id=call_id, channel=channel)
     elif kind == "call.resume":
         await _run(
             consumer,

@@ -3,6 +3,7 @@ page's scripts survive link clicks, form posts, redirects, back and forward (Tur
 docs/realtime.md "Page navigation and page scripts")."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -19,8 +20,8 @@ WATCH_PAGE = """() => {
   window.ucLive.addEventListener("statechange", (e) => window.liveStates.push(e.detail.state));
   window.ucLive.socket.keptSocket = "yes";
 }"""
-STILL_THE_SAME_PAGE = """() => window.keptDocument === "yes" && window.ucLive.socket?.keptSocket === "yes"
-  && window.liveStates.length === 0"""
+STILL_THE_SAME_PAGE = """() => window.keptDocument === "yes"
+  && window.ucLive.socket?.keptSocket === "yes" && window.liveStates.length === 0"""
 
 RECORD_PRESENCE = """() => {
   window.presenceEvents = [];
@@ -50,7 +51,9 @@ def visit_ten_pages(alices) -> None:
         # a form post answered by a redirect (Post/Redirect/Get)
         lambda: alices.get_by_label("New address book").fill("Suppliers"),
         lambda: alices.get_by_role("button", name="Add book").click(),
-        lambda: expect(alices.get_by_role("heading", name=re.compile("^Suppliers"))).to_be_visible(),
+        lambda: expect(
+            alices.get_by_role("heading", name=re.compile("^Suppliers"))
+        ).to_be_visible(),
         # a form re-rendered with its errors (422 from the middleware, rendered by Turbo)
         lambda: alices.get_by_role("link", name="Add contact").click(),
         lambda: alices.get_by_role("button", name="Save contact").click(),
@@ -121,3 +124,30 @@ def test_signing_out_loads_the_sign_in_page_in_full(new_page, alice, password):
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert page.evaluate("() => window.keptDocument === undefined") is True
+
+
+def test_alice_reloading_is_no_flicker_but_closing_her_tab_shows_offline_within_6_s(
+    new_page, alice, bob, password
+):
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Online")
+    bobs.evaluate(RECORD_PRESENCE)
+    about_alice = (
+        f"() => window.presenceEvents.filter((e) => e.user === {alice.pk}).map((e) => e.state)"
+    )
+
+    alices.reload()  # a new socket within the grace period (PRESENCE_OFFLINE_GRACE_SECONDS)
+    expect(alices.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    alices.wait_for_timeout(5000)  # longer than the grace: an Offline would have come by now
+    alices.get_by_label("My status").select_option(label="Busy")
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Busy")
+    assert bobs.evaluate(about_alice) == ["busy"]
+
+    alices.close()
+    closed = time.monotonic()
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Offline", timeout=6000)
+    print(f"bob saw alice offline {time.monotonic() - closed:.1f} s after she closed her tab")
+    assert bobs.evaluate(about_alice) == ["busy", "offline"]
