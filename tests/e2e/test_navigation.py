@@ -116,6 +116,91 @@ def test_the_monitor_sidebar_keeps_its_filter_across_visits(new_page, alice, bob
     expect(alices.get_by_role("menu", name="Options")).to_be_hidden()
 
 
+def listener_counts(page) -> dict[str, int]:
+    """Event listeners on document and window (Chromium's DevTools protocol), and the live
+    connection's event handlers and resync hooks."""
+    cdp = page.context.new_cdp_session(page)
+    counts = {}
+    for target in ("document", "window"):
+        handle = cdp.send("Runtime.evaluate", {"expression": target})["result"]["objectId"]
+        listeners = cdp.send("DOMDebugger.getEventListeners", {"objectId": handle})["listeners"]
+        counts[target] = len(listeners)
+    cdp.detach()
+    counts.update(
+        page.evaluate(
+            """() => ({
+          live: [...window.ucLive.handlers.values()].reduce((n, set) => n + set.size, 0),
+          resync: window.ucLive.resyncHooks.size,
+        })"""
+        )
+    )
+    return counts
+
+
+COUNT_RENDERS = """() => {
+  window.monitorRenders = 0;
+  const list = document.querySelector("#monitor-sidebar [data-group=company] ul");
+  new MutationObserver((records) => { window.monitorRenders += records.length; })
+    .observe(list, { childList: true });
+}"""
+
+
+def test_twenty_visits_later_one_event_still_causes_one_reaction(new_page, alice, bob, password):
+    from contacts import services as contact_services
+    from tests.calls.factories import CallFactory
+    from tests.contacts.factories import ContactFactory
+
+    CallFactory(caller=alice, callee=bob)  # the call log shows its table (and controller)
+    ContactFactory(book=contact_services.book_ensure_default(user=alice), given_name="Zoe")
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    alices.evaluate(WATCH_PAGE)
+    tour = [
+        ("Contacts", "/contacts/"),
+        ("Calls", "/calls/"),
+        ("Online Monitor", "/monitor/"),
+        ("Help", "/help/"),
+        ("Contacts", "/contacts/"),
+        ("Calls", "/calls/"),
+    ]
+    nav_link(alices, "Calls").click()
+    expect(alices.get_by_role("table", name="Call log")).to_be_visible()
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Online")
+    before = listener_counts(alices)
+
+    for visit in range(20):
+        name, path = tour[visit % len(tour)]
+        nav_link(alices, name).click()
+        expect(alices).to_have_url(re.compile(rf"{path}$"))
+    nav_link(alices, "Calls").click()
+    expect(alices.get_by_role("table", name="Call log")).to_be_visible()
+    same_page_and_connection(alices)
+    assert listener_counts(alices) == before
+
+    # One presence event: the sidebar renders once, the call log's presence says it once.
+    alices.evaluate(COUNT_RENDERS)
+    bobs.get_by_label("My status").select_option(label="Do not disturb")
+    presence_cell = (
+        alices.get_by_role("row").filter(has_text="Bob Okafor").locator("[data-presence-of]")
+    )
+    expect(presence_cell).to_have_text("Do not disturb")
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Do not disturb")
+    alices.get_by_label("My status").select_option(label="Busy")  # a later event, to flush
+    expect(bobs.get_by_role("complementary", name="Online Monitor")).to_contain_text("Busy")
+    assert alices.evaluate("() => window.monitorRenders") == 1
+
+    # The contacts page's search still asks the server once per search.
+    nav_link(alices, "Contacts").click()
+    searches = []
+    alices.on("request", lambda r: searches.append(r.url) if "/search/" in r.url else None)
+    alices.get_by_label("Search contacts").fill("Zoe")
+    expect(alices.get_by_role("region", name="Search results")).to_contain_text("Zoe")
+    alices.wait_for_timeout(500)  # past the search delay: a leaked second listener fires by now
+    assert len(searches) == 1, searches
+
+
 def test_signing_out_loads_the_sign_in_page_in_full(new_page, alice, password):
     page = new_page("/accounts/login/", **WIDE)
     sign_in(page, alice, password)
