@@ -11,6 +11,7 @@ export function startCalls() {
   const root = document.getElementById("call-toasts");
   if (!root) return null;
   loadStrings();
+  document.addEventListener("turbo:load", loadStrings); // a visit in another language
   setSounds(root.dataset.sounds !== "0");
   window.ucCalls = new Calls(root); // for the browser console and tests
   return window.ucCalls;
