@@ -25,6 +25,11 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0.")
 
+# Encrypts primary keys into the public ids of URLs and the API (uc_web.lib.publicid);
+# empty: derived from SECRET_KEY. Set it once in production and keep it: changing it
+# changes every URL.
+PUBLIC_ID_KEY = env.str("PUBLIC_ID_KEY", default="")
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 if "*" in ALLOWED_HOSTS:
     # The websocket origin check (AllowedHostsOriginValidator) trusts ALLOWED_HOSTS.
@@ -84,6 +89,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["uc_web.templatetags.publicids"],
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",

@@ -69,7 +69,7 @@ class MonitorData extends EventTarget {
 
   /** The state to show for a person id (pending for a request awaiting an answer). */
   stateOf(id) {
-    const person = this.people.get(Number(id));
+    const person = this.people.get(id);
     if (!person) return null;
     return person.relation === "pending" ? "pending" : person.state;
   }

@@ -9,6 +9,7 @@ import pytest
 
 from accounts import presence
 from tests.accounts.test_presence import fresh_store, people_seen_by, presence_of  # noqa: F401
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +29,7 @@ async def events_about(comm, user, seconds: float) -> list[dict]:
         if await comm.receive_nothing(timeout=min(left, 0.1)):
             continue
         message = await comm.receive_json_from()
-        if message["type"] == "presence.changed" and message["user"] == user.pk:
+        if message["type"] == "presence.changed" and message["user"] == publicid.of(user):
             heard.append(message)
     return heard
 

@@ -21,6 +21,7 @@ from tests.fixtures.live import (
     start_daphne,
     stop_daphne,
 )
+from uc_web.lib import publicid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,7 +97,8 @@ def test_a_tab_that_comes_back_on_another_server_within_the_grace_is_no_flicker(
         again.get_by_label("My status").select_option(label="Busy")
         expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Busy")
         states = bobs.evaluate(
-            f"() => window.presenceEvents.filter((e) => e.user === {alice.pk}).map((e) => e.state)"
+            f"() => window.presenceEvents.filter((e) => e.user === '{publicid.of(alice)}')"
+            ".map((e) => e.state)"
         )
         assert states == ["busy"]
     finally:

@@ -174,7 +174,7 @@ export class Calls {
       if (!button) return;
       event.preventDefault();
       this.start(
-        { id: Number(button.dataset.callUser), name: button.dataset.callName || "", initials: "" },
+        { id: button.dataset.callUser, name: button.dataset.callName || "", initials: "" },
         button.dataset.callMedia === "video" ? "video" : "audio",
       );
     });
@@ -218,7 +218,7 @@ export class Calls {
 
   /** They called us at the same moment: their call rings here, so offer it instead. */
   offerIncomingFrom(personId, text) {
-    const entry = [...this.toasts.entries()].find(([, toast]) => Number(toast.dataset.peer) === personId);
+    const entry = [...this.toasts.entries()].find(([, toast]) => toast.dataset.peer === String(personId));
     if (!entry) return;
     this.window?.remove();
     this.window = null;

@@ -12,7 +12,7 @@ export default class extends PageController {
   setup() {
     const section = this.element;
     if (section.dataset.finished === "1") return;
-    this.id = Number(section.dataset.importId);
+    this.id = section.dataset.importId;
     this.bar = section.querySelector('[role="progressbar"]');
     this.finished = false;
     this.onLive("contacts_import.progressed", (event) => {

@@ -62,7 +62,7 @@ export default class extends PageController {
   }
 
   contactRow(contact) {
-    const href = this.resultsTarget.dataset.detailUrl.replace("/0/", `/${contact.id}/`);
+    const href = this.resultsTarget.dataset.detailUrl.replace("{id}", contact.id);
     const details = [];
     if (contact.phones.length) details.push(el("span", { text: contact.phones[0].display }));
     if (contact.emails.length) details.push(el("span", { className: "ms-2", text: contact.emails[0].address }));
@@ -84,7 +84,7 @@ export default class extends PageController {
         el("span", { className: "small text-body-secondary", text: user.email })));
     if (user.outside) {
       // people of other companies join the Online Monitor through a contact request
-      const form = el("form", { method: "post", action: labels.addUrl.replace("/0/", `/${user.id}/`) },
+      const form = el("form", { method: "post", action: labels.addUrl.replace("{id}", user.id) },
         el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrfToken() }),
         el("button", { className: "btn btn-sm btn-outline-primary", text: labels.labelAdd,
           "aria-label": labels.labelAddPerson.replace("%(name)s", user.name || user.email) }));
