@@ -23,10 +23,8 @@ class MonitorData extends EventTarget {
   }
 
   start() {
-    const template = document.getElementById("presence-labels");
-    this.labels = Object.fromEntries(
-      [...(template?.content.querySelectorAll("span") || [])].map((s) => [s.dataset.state, s.textContent]),
-    );
+    this.readLabels();
+    document.addEventListener("turbo:load", () => this.readLabels()); // another language
     live.onResync(() => this.load());
     live.on("presence.changed", (event) => this.apply(event));
     live.on("my_presence.changed", (event) => {
@@ -37,6 +35,13 @@ class MonitorData extends EventTarget {
     live.on("monitor.changed", () => this.load());
     live.on("contact_request.received", () => this.load());
     document.addEventListener("turbo:load", () => paintPresence(document));
+  }
+
+  readLabels() {
+    const template = document.getElementById("presence-labels");
+    this.labels = Object.fromEntries(
+      [...(template?.content.querySelectorAll("span") || [])].map((s) => [s.dataset.state, s.textContent]),
+    );
   }
 
   async load() {
