@@ -20,8 +20,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import phones, roles, selectors, services
+from accounts import roles, selectors, services
 from accounts.models import Company, Profile, Region, User
+from uc_web.lib import phones
 
 # Fields only a superuser sees on a user.
 SUPERUSER_ONLY_FIELDS = {"is_superuser", "is_staff", "user_permissions", "company"}

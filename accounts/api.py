@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import phones, presence, selectors, services
+from accounts import presence, selectors, services
 from accounts.models import ContactRequest, Profile, Region, User, time_zone_names
-from uc_web.lib import publicid
+from uc_web.lib import phones, publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
 
 USER = publicid.kind_of(User)

@@ -6,8 +6,8 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import phones
 from accounts.models import Company, Profile, Region, User, time_zone_names
+from uc_web.lib import phones
 from uc_web.lib.forms import PublicModelMultipleChoiceField
 
 

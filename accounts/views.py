@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import phones, presence, selectors, services
+from accounts import presence, selectors, services
 from accounts.forms import (
     PHONE_FIELDS,
     CompanyForm,
@@ -28,7 +28,7 @@ from accounts.forms import (
     SetupForm,
 )
 from accounts.models import Company, Profile
-from uc_web.lib import media
+from uc_web.lib import media, phones
 from uc_web.lib.exceptions import ApplicationError
 
 
@@ -162,7 +162,7 @@ def _profile_forms(request: HttpRequest, profile: Profile, bound: str | None) ->
                 "job_title": profile.job_title,
                 "department": profile.department,
                 # Shown for reading ("+44 20 7946 0018"); saved again as E.164.
-                **{f: phones.display(getattr(profile, f)) for f in PHONE_FIELDS},
+                **{f: phones.international(getattr(profile, f)) for f in PHONE_FIELDS},
             },
         ),
         "photo": PhotoForm(**data("photo"), prefix="photo"),
@@ -315,7 +315,7 @@ def company(request: HttpRequest) -> HttpResponse:
             prefix="company",
             initial={
                 **{f: getattr(company, f) for f in CompanyForm.base_fields},
-                "phone": phones.display(company.phone),
+                "phone": phones.international(company.phone),
             },
         ),
         "logo": LogoForm(**data("logo"), prefix="logo"),

@@ -128,7 +128,7 @@ def person(rng: random.Random, n: int) -> dict:
         "last": f"{last}{n}",
         "company": rng.choice(COMPANIES),
         "email": f"{first.lower()}.{n}@example{n % 97}.org".encode("ascii", "ignore").decode(),
-        "mobile": f"+44 7700 {rng.randint(100000, 999999)}",
+        "mobile": f"+44 7400 {rng.randint(100000, 999999)}",
         "work": f"020 7946 {rng.randint(0, 9999):04d}",
         "n": n,
     }

@@ -42,7 +42,7 @@ def queries(rng: random.Random, count: int, contacts: int) -> list[tuple[str, st
         elif kind == 4:
             q = rng.choice(["harbour", "lumiere", "acme wid", "sakura"])
         elif kind == 5:
-            q = f"7700 {rng.randint(100, 999)}"
+            q = f"7400 {rng.randint(100, 999)}"
         elif kind == 6:
             q = f"020-7946-{rng.randint(0, 9999):04d}"
         else:

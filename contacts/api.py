@@ -4,8 +4,10 @@ Every queryset comes from a selector scoped to the signed-in user, so other peop
 books, contacts and imports answer 404; writes go through the same services as the pages.
 """
 
+from dataclasses import fields
 from typing import Any
 
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -13,21 +15,31 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from contacts import importing, normalise, selectors, services
-from contacts.formats import csvfile
-from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
-from uc_web.lib import publicid
+from contacts import importing, selectors, services
+from contacts.formats import csvfile, records
+from contacts.models import (
+    Address,
+    AddressBook,
+    Contact,
+    ContactGroup,
+    ContactImport,
+    Email,
+    Phone,
+)
+from uc_web.lib import phones, publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
 
 BOOK = publicid.kind_of(AddressBook)
 USER = publicid.kind_of(User)
 CONTACT = publicid.kind_of(Contact)
+GROUP = publicid.kind_of(ContactGroup)
 
 
 def own_book(request: Request, pk: int | None) -> Any:
@@ -97,17 +109,23 @@ class AddressBookViewSet(viewsets.ModelViewSet):
 # --- Contacts ----------------------------------------------------------------------------
 class PhoneSerializer(serializers.ModelSerializer):
     number = serializers.CharField(
-        max_length=64, help_text="As typed; stored and returned in E.164 form."
+        max_length=64,
+        help_text=(
+            "As typed, read with the user's dialling country (else the company's); returned "
+            "in E.164 form, or as typed when `verified` is false (an imported number that is "
+            "not valid for its country). Pauses and keys after the number (`,,1234#`) or an "
+            "extension (`ext. 12`) go to `extension`."
+        ),
     )
     display = serializers.SerializerMethodField()
 
     class Meta:
         model = Phone
-        fields = ["kind", "number", "extension", "display"]
-        read_only_fields = ["extension", "display"]
+        fields = ["kind", "label", "number", "extension", "verified", "display"]
+        read_only_fields = ["extension", "verified", "display"]
 
     def get_display(self, phone: Phone) -> str:
-        return normalise.phone_display(
+        return phones.display(
             phone.number, selectors.dialling_country_for(self.context["request"].user)
         )
 
@@ -117,13 +135,27 @@ class EmailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Email
-        fields = ["kind", "address"]
+        fields = ["kind", "label", "address"]
 
 
 class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Address
-        fields = ["kind", "street", "city", "region", "postal_code", "country"]
+        fields = ["kind", "label", "street", "city", "region", "postal_code", "country"]
+
+
+class GroupNamesField(serializers.ListField):
+    """A contact's groups by name (read from the prefetched relation)."""
+
+    def to_representation(self, data: Any) -> list[str]:
+        if hasattr(data, "all"):
+            return [group.name for group in data.all()]
+        return super().to_representation(data)
+
+
+class LabelledSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    value = serializers.CharField(max_length=500)
 
 
 class ContactSerializer(PublicModelSerializer):
@@ -137,6 +169,21 @@ class ContactSerializer(PublicModelSerializer):
         allow_blank=True,
         help_text="YYYY-MM-DD, or --MM-DD without a year.",
     )
+    urls = LabelledSerializer(many=True, required=False, help_text="Web pages: label, URL.")
+    dates = LabelledSerializer(
+        many=True, required=False, help_text="Anniversaries and other dates: label, YYYY-MM-DD."
+    )
+    related = LabelledSerializer(
+        many=True, required=False, help_text="Related people: relation (spouse, child…), name."
+    )
+    ims = LabelledSerializer(
+        many=True, required=False, help_text="Instant messaging: service (skype…), handle."
+    )
+    groups = GroupNamesField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="Names of groups of the contact's book; missing groups are created.",
+    )
     linked_user = PublicIdRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True
     )
@@ -149,23 +196,36 @@ class ContactSerializer(PublicModelSerializer):
             "id",
             "book",
             "display_name",
+            "name_prefix",
             "given_name",
+            "middle_name",
             "family_name",
+            "name_suffix",
+            "nickname",
+            "phonetic_given_name",
+            "phonetic_middle_name",
+            "phonetic_family_name",
             "company",
+            "department",
             "job_title",
+            "role",
             "phones",
             "emails",
             "addresses",
             "birthday",
+            "dates",
+            "urls",
+            "related",
+            "ims",
             "notes",
-            "categories",
+            "groups",
             "linked_user",
             "is_on_net",
             "photo_url",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "display_name", "categories", "created_at", "updated_at"]
+        read_only_fields = ["id", "display_name", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,24 +243,40 @@ class ContactSerializer(PublicModelSerializer):
             current["birthday_iso"] = current.pop("birthday")
             data = {**current, **data}
         linked = data.get("linked_user")
+
+        def pairs(name: str) -> list[tuple[str, str]]:
+            return [(i.get("label", ""), i["value"]) for i in data.get(name, [])]
+
         return services.ContactInput(
-            given_name=data.get("given_name", ""),
-            family_name=data.get("family_name", ""),
-            company=data.get("company", ""),
-            job_title=data.get("job_title", ""),
+            **{name: data.get(name, "") for name in records.TEXT_FIELDS},
             notes=data.get("notes", ""),
             birthday=data.get("birthday_iso", ""),
             phones=[
                 (
                     p.get("kind", "mobile"),
-                    p["number"] + (f" ext. {x}" if (x := p.get("extension")) else ""),
+                    p["number"] + _post_dial_suffix(p.get("extension", "")),
+                    p.get("label", ""),
                 )
                 for p in data.get("phones", [])
             ],
-            emails=[(e.get("kind", "other"), e["address"]) for e in data.get("emails", [])],
+            emails=[
+                (e.get("kind", "other"), e["address"], e.get("label", ""))
+                for e in data.get("emails", [])
+            ],
             addresses=[{"kind": "home", **a} for a in data.get("addresses", [])],
+            urls=pairs("urls"),
+            dates=pairs("dates"),
+            related=pairs("related"),
+            ims=pairs("ims"),
+            groups=list(data["groups"]) if "groups" in data else None,
             linked_user_id=(linked if isinstance(linked, int) else getattr(linked, "pk", 0)) or 0,
         )
+
+
+def _post_dial_suffix(extension: str) -> str:
+    if not extension:
+        return ""
+    return f" ext. {extension}" if extension.isdigit() else extension
 
 
 class ContactViewSet(viewsets.ModelViewSet):
@@ -216,13 +292,16 @@ class ContactViewSet(viewsets.ModelViewSet):
             return Contact.objects.none()
         trash = self.request.query_params.get("trash") == "1" or self.action == "restore"
         queryset = selectors.contact_list(user=self.request.user, deleted=trash).prefetch_related(
-            "addresses"
+            "addresses", "groups"
         )
         if self.action != "list":
             return queryset
         book = self.request.query_params.get("book")
         if book:
             queryset = queryset.filter(book_id=publicid.decode_or_none(BOOK, book) or 0)
+        group = self.request.query_params.get("group")
+        if group:
+            queryset = queryset.filter(groups__id=publicid.decode_or_none(GROUP, group) or 0)
         query = self.request.query_params.get("q", "").strip()
         if query:
             ids = [
@@ -236,6 +315,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         parameters=[
             OpenApiParameter("q", str, description="Search names, company, e-mail, phone"),
             OpenApiParameter("book", str, description="An address book's id"),
+            OpenApiParameter("group", str, description="A group's id: its members"),
             OpenApiParameter("trash", bool),
         ]
     )
@@ -370,6 +450,71 @@ class DirectoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.directory_list(user=self.request.user)
 
 
+# --- Groups ------------------------------------------------------------------------------
+class ContactGroupSerializer(PublicModelSerializer):
+    book = PublicIdField(BOOK, source="book_id")
+    member_count = serializers.IntegerField(read_only=True, default=0)
+    members = serializers.ListField(
+        child=PublicIdField(CONTACT),
+        required=False,
+        write_only=True,
+        help_text="Ids of contacts of the group's book: the group's members (replaces them).",
+    )
+
+    class Meta:
+        model = ContactGroup
+        fields = ["id", "book", "name", "member_count", "members"]
+        read_only_fields = ["id", "member_count"]
+
+
+class ContactGroupViewSet(viewsets.ModelViewSet):
+    """Groups of the signed-in user's books (`?book=` for one book). A group's members are
+    listed by `GET /contacts/?group=<id>`; `members` on a write replaces them."""
+
+    serializer_class = ContactGroupSerializer
+    lookup_value_converter = "contact_group"
+    pagination_class = None
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return ContactGroup.objects.none()
+        queryset = ContactGroup.objects.filter(book__owner=self.request.user).annotate(
+            member_count=Count("members", filter=Q(members__deleted_at__isnull=True))
+        )
+        book = self.request.query_params.get("book")
+        if book:
+            queryset = queryset.filter(book_id=publicid.decode_or_none(BOOK, book) or 0)
+        return queryset.order_by("name", "pk")
+
+    def _members(self, group: ContactGroup, ids: list[int] | None) -> None:
+        if ids is None:
+            return
+        contacts = list(selectors.contact_list(user=self.request.user).filter(pk__in=ids))
+        if len(contacts) != len(set(ids)):
+            raise NotFound()
+        services.group_members_set(group=group, by=self.request.user, contacts=contacts)
+
+    def perform_create(self, serializer: ContactGroupSerializer) -> None:
+        book = own_book(self.request, serializer.validated_data["book_id"])
+        group = services.group_create(
+            by=self.request.user, book=book, name=serializer.validated_data["name"]
+        )
+        self._members(group, serializer.validated_data.get("members"))
+        serializer.instance = group
+
+    def perform_update(self, serializer: ContactGroupSerializer) -> None:
+        group = serializer.instance
+        if "name" in serializer.validated_data:
+            services.group_rename(
+                group=group, by=self.request.user, name=serializer.validated_data["name"]
+            )
+        self._members(group, serializer.validated_data.get("members"))
+
+    def perform_destroy(self, instance: ContactGroup) -> None:
+        services.group_delete(group=instance, by=self.request.user)
+
+
 # --- Imports -----------------------------------------------------------------------------
 class ContactImportSerializer(PublicModelSerializer):
     percent = serializers.IntegerField(read_only=True)
@@ -381,8 +526,13 @@ class ContactImportSerializer(PublicModelSerializer):
             "file_name",
             "size",
             "format",
+            "language",
             "encoding",
             "mapping",
+            "mapping_remembered",
+            "country",
+            "country_source",
+            "date_order",
             "book",
             "duplicates",
             "status",
@@ -393,6 +543,8 @@ class ContactImportSerializer(PublicModelSerializer):
             "merged",
             "skipped",
             "rejected",
+            "ignored_columns",
+            "groups_created",
             "error",
             "created_at",
             "finished_at",
@@ -409,6 +561,16 @@ class ImportStartSerializer(serializers.Serializer):
     duplicates = serializers.ChoiceField(choices=ContactImport.Duplicates.choices, default="skip")
     mapping = serializers.ListField(
         child=serializers.CharField(allow_blank=True), required=False, allow_null=True
+    )
+    country = serializers.CharField(
+        max_length=2,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "ISO 3166 code of the country of numbers written without a country code. Required "
+            "when the import's `country` is empty: neither the user nor the company sets a "
+            "dialling country and the file shows none."
+        ),
     )
 
 
@@ -464,11 +626,16 @@ class ContactImportViewSet(
     def preview(self, request: Request, pk: str | None = None) -> Response:
         """The first contacts as they would be imported, and the file's columns."""
         contact_import = self.get_object()
-        preview = selectors.import_preview(user=request.user, contact_import=contact_import)
+        country = request.query_params.get("country")
+        preview = selectors.import_preview(
+            user=request.user, contact_import=contact_import, country=country
+        )
         return Response(
             {
+                "country": preview["country"],
                 "columns": preview["columns"],
-                "contacts": [vars(c) | {"photo": None} for c in preview["contacts"]],
+                "groups": preview["groups"],
+                "contacts": [_preview_contact(c, preview["country"]) for c in preview["contacts"]],
                 "targets": [t for t, _label in csvfile.CUSTOM_TARGETS],
             }
         )
@@ -486,6 +653,32 @@ class ContactImportViewSet(
             book=own_book(request, options.validated_data["book"]),
             duplicates=options.validated_data["duplicates"],
             mapping=options.validated_data.get("mapping"),
+            country=options.validated_data.get("country") or None,
         )
         contact_import.refresh_from_db()
         return Response(self.get_serializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _preview_contact(item: Any, country: str) -> dict[str, Any]:
+    """A previewed contact as JSON: numbers as they will be stored, shown internationally."""
+    if isinstance(item, records.Rejected):
+        return {"line": item.line, "rejected": item.reason}
+    data = {
+        k: v
+        for k, v in ((f.name, getattr(item, f.name)) for f in fields(item))
+        if k not in ("photo", "photo_sizes", "photo_names", "pk", "queued", "phone_keys")
+    }
+    data["phones"] = [
+        {
+            "kind": kind,
+            "number": number,
+            "extension": extension,
+            "label": label,
+            "verified": verified,
+            "display": phones.international(number),
+        }
+        for kind, number, extension, label, verified in item.phones
+    ]
+    data["emails"] = [{"kind": k, "address": a, "label": lb} for k, a, lb in item.emails]
+    data["has_photo"] = item.photo is not None
+    return data

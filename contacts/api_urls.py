@@ -8,6 +8,7 @@ from contacts import api
 router = SimpleRouter(use_regex_path=False)  # viewsets name their id converter
 router.register("address-books", api.AddressBookViewSet, basename="address-book")
 router.register("contacts", api.ContactViewSet, basename="contact")
+router.register("contact-groups", api.ContactGroupViewSet, basename="contact-group")
 router.register("directory", api.DirectoryViewSet, basename="directory-user")
 router.register("contact-imports", api.ContactImportViewSet, basename="contact-import")
 

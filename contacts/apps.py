@@ -12,3 +12,4 @@ class ContactsConfig(AppConfig):
         publicid.register("book", "contacts.addressbook")
         publicid.register("contact", "contacts.contact")
         publicid.register("contact_import", "contacts.contactimport")
+        publicid.register("contact_group", "contacts.contactgroup")

@@ -39,6 +39,10 @@ class AddressBook(models.Model):
         return self.name
 
 
+def _labelled_list_help(what: str) -> str:
+    return f'[{{"label": "…", "value": "…"}}]: {what}'
+
+
 class Contact(models.Model):
     """A person or company in one address book."""
 
@@ -52,11 +56,22 @@ class Contact(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contacts"
     )
+    name_prefix = models.CharField(_("title"), max_length=50, blank=True)  # Dr., Mrs.
     given_name = models.CharField(_("first name"), max_length=150, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
     family_name = models.CharField(_("last name"), max_length=150, blank=True)
+    name_suffix = models.CharField(_("suffix"), max_length=50, blank=True)  # Jr., PhD
+    nickname = models.CharField(_("nickname"), max_length=150, blank=True)
+    # How the names are said (Japanese yomi, Chinese pinyin): vCard X-PHONETIC-*, Google's
+    # "Phonetic … Name" columns.
+    phonetic_given_name = models.CharField(_("first name (phonetic)"), max_length=150, blank=True)
+    phonetic_middle_name = models.CharField(_("middle name (phonetic)"), max_length=150, blank=True)
+    phonetic_family_name = models.CharField(_("last name (phonetic)"), max_length=150, blank=True)
     display_name = models.CharField(_("display name"), max_length=300)
     company = models.CharField(_("company"), max_length=200, blank=True)
+    department = models.CharField(_("department"), max_length=200, blank=True)
     job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=200, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
     birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
@@ -75,7 +90,31 @@ class Contact(models.Model):
         help_text=_("The person's own account on this service, if they have one."),
     )
     uid = models.CharField(_("vCard UID"), max_length=255, blank=True)
-    categories = models.JSONField(_("groups"), default=list, blank=True)
+    # Short lists that are shown and exported with the contact, never searched on their own.
+    urls = models.JSONField(
+        _("web pages"), default=list, blank=True, help_text=_labelled_list_help("web pages")
+    )
+    dates = models.JSONField(
+        _("dates"),
+        default=list,
+        blank=True,
+        help_text=_labelled_list_help("anniversaries and other dates, YYYY-MM-DD or --MM-DD"),
+    )
+    related = models.JSONField(
+        _("related people"),
+        default=list,
+        blank=True,
+        help_text=_labelled_list_help("spouse, child, assistant, manager… and their names"),
+    )
+    ims = models.JSONField(
+        _("instant messaging"),
+        default=list,
+        blank=True,
+        help_text=_labelled_list_help("service (skype, xmpp…) and handle"),
+    )
+    # vCard properties we have no field for (GEO, LABEL, a PHOTO given as a link, X-…), as
+    # content lines: written back unchanged when the book is exported as vCard.
+    vcard_extra = models.JSONField(default=list, blank=True, editable=False)
     # Folded (lower-case, accent-free) names, company and e-mails, and the digits of every
     # phone number in international and national form; searched with LIKE '%…%', which a
     # pg_trgm index serves on PostgreSQL (migration 0002).
@@ -135,13 +174,33 @@ class Phone(models.Model):
         MOBILE = "mobile", _("Mobile")
         WORK = "work", _("Work")
         HOME = "home", _("Home")
-        FAX = "fax", _("Fax")
+        MAIN = "main", _("Main")
+        FAX = "fax", _("Work fax")
+        HOME_FAX = "home_fax", _("Home fax")
+        PAGER = "pager", _("Pager")
+        CAR = "car", _("Car")
+        ISDN = "isdn", _("ISDN")
+        ASSISTANT = "assistant", _("Assistant")
+        CALLBACK = "callback", _("Callback")
+        RADIO = "radio", _("Radio")
+        TELEX = "telex", _("Telex")
+        TEXTPHONE = "textphone", _("Textphone (TTY/TDD)")
         OTHER = "other", _("Other")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.MOBILE)
-    number = models.CharField(_("number (E.164)"), max_length=20)
-    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    # E.164 when verified; otherwise the number as it was typed (uc_web.lib.phones).
+    number = models.CharField(_("number"), max_length=64)
+    # Dialled after the call connects: an extension ("102") or pauses and DTMF (",,1234#").
+    extension = models.CharField(_("extension or keys"), max_length=32, blank=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)  # "Zentrale"
+    verified = models.BooleanField(
+        _("verified"),
+        default=True,
+        help_text=_(
+            "Valid for its country's numbering plan; unverified numbers are kept as typed."
+        ),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -151,6 +210,10 @@ class Phone(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def display_label(self) -> str:
+        return self.label or str(self.get_kind_display())
 
 
 class Email(models.Model):
@@ -162,6 +225,7 @@ class Email(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
     address = models.EmailField(_("e-mail address"))
+    label = models.CharField(_("label"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -170,6 +234,10 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def display_label(self) -> str:
+        return self.label or str(self.get_kind_display())
 
 
 class Address(models.Model):
@@ -180,6 +248,7 @@ class Address(models.Model):
     region = models.CharField(_("region"), max_length=100, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -188,6 +257,38 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(p for p in (self.street, self.city, self.country) if p)
+
+    @property
+    def display_label(self) -> str:
+        return self.label or str(self.get_kind_display())
+
+
+class ContactGroup(models.Model):
+    """A named group of contacts within one address book ("Clients", "Family"): vCard
+    CATEGORIES, a vCard 4.0 KIND:group card, an Apple group card, Outlook's Categories."""
+
+    book = models.ForeignKey(
+        AddressBook, verbose_name=_("address book"), on_delete=models.CASCADE, related_name="groups"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    uid = models.CharField(_("vCard UID"), max_length=255, blank=True)
+    members = models.ManyToManyField(
+        Contact, verbose_name=_("members"), related_name="groups", blank=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact group")
+        verbose_name_plural = _("contact groups")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "book", Lower("name"), name="contacts_group_name_unique_per_book"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ContactImport(models.Model):
@@ -220,8 +321,22 @@ class ContactImport(models.Model):
     file_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField(default=0)
     format = models.CharField(max_length=20)  # vcard, outlook, google, thunderbird, custom
+    # The language of an Outlook export ("de"), which also says how its dates are written.
+    language = models.CharField(max_length=10, blank=True)
     encoding = models.CharField(max_length=20)
     mapping = models.JSONField(default=list, blank=True)
+    # Numbers without a country code are read as numbers of this country; "" until known.
+    country = models.CharField(
+        _("country of numbers without a country code"), max_length=2, blank=True
+    )
+    country_source = models.CharField(max_length=10, blank=True)  # user, company, file, chosen
+    # How the file writes dates that are not ISO: "mdy" (3/14/1981), "dmy", "ymd".
+    date_order = models.CharField(max_length=3, default="mdy")
+    # Columns of a CSV file that held values but were mapped to nothing.
+    ignored_columns = models.JSONField(default=list, blank=True)
+    # Whether the mapping was the one this user chose before for the same columns.
+    mapping_remembered = models.BooleanField(default=False)
+    groups_created = models.PositiveIntegerField(default=0)
     duplicates = models.CharField(
         _("duplicates"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP
     )
@@ -255,3 +370,26 @@ class ContactImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportMapping(models.Model):
+    """The column mapping a user chose for CSV files with one header, offered again the next
+    time a file with the same header is uploaded."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_import_mappings"
+    )
+    header_key = models.CharField(max_length=64)  # sha256 of the header's cells
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "header_key"], name="contacts_one_mapping_per_header"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(self.header[:3])

@@ -9,13 +9,9 @@ from functools import lru_cache
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from phonenumbers import PhoneNumberFormat
 from phonenumbers.geodata.locale import LOCALE_DATA
 
-_NON_DIGITS = re.compile(r"\D+")
 _SPACES = re.compile(r"\s+")
-# What a phone number typed "in any common format" may contain.
-PHONE_QUERY = re.compile(r"^[+\d\s().\-/]+$")
 
 
 def fold(text: str) -> str:
@@ -30,10 +26,6 @@ def fold(text: str) -> str:
 
 
 _FOLD_EXTRA = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "æ": "ae"})
-
-
-def digits(text: str) -> str:
-    return _NON_DIGITS.sub("", text)
 
 
 # --- Countries ---------------------------------------------------------------------------
@@ -72,123 +64,10 @@ def country_code(value: str) -> str | None:
         return None
     if fold(value) in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[fold(value)]
-    if len(value) == 2 and value.isalpha():
+    if len(value) == 2 and value.isascii() and value.isalpha():
         code = value.upper()
         return code if code in phonenumbers.SUPPORTED_REGIONS else None
     return _country_names().get(fold(value))
-
-
-# --- Phone numbers -----------------------------------------------------------------------
-class InvalidPhoneNumber(ValueError):
-    """The text is not a phone number we can store in E.164."""
-
-
-@dataclass(frozen=True)
-class Phone:
-    e164: str
-    extension: str = ""
-    search_key: str = ""
-
-
-def _search_key(number: phonenumbers.PhoneNumber) -> str:
-    # The national digits are the trunk prefix and the national number, which is what
-    # people dial at home (020 7946 0018): cheaper than formatting, and as searchable.
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-    region = phonenumbers.region_code_for_country_code(number.country_code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
-    prefix = (metadata.national_prefix if metadata else None) or ""
-    return f"{e164[1:]} {prefix}{phonenumbers.national_significant_number(number)}"
-
-
-# An address book repeats numbers (a company's switchboard on each of its people), and
-# parsing is a fifth of an import's time; invalid numbers raise, and are not cached.
-@lru_cache(maxsize=16384)
-def phone_normalise(raw: str, country: str) -> Phone:
-    """Parse a phone number typed in any format; numbers without a country code are read
-    as numbers of `country`."""
-    text = raw.strip()
-    if text[:4].lower() == "tel:":
-        text = "tel:" + text[4:]  # RFC 3966 (vCard 4.0), which phonenumbers reads itself
-    if not text or not any(c.isdigit() for c in text) or len(text) > 64:
-        raise InvalidPhoneNumber(raw)
-    try:
-        number = phonenumbers.parse(text, country or None)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber(raw) from error
-    reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-        # Numbering plans change (Nigeria lengthened its numbers); a number written with its
-        # country code is taken at its word when it is of a plausible length.
-        explicit = text.removeprefix("tel:").lstrip().startswith(("+", "00"))
-        national = str(number.national_number)
-        plausible = 6 <= len(national) <= 15 - len(str(number.country_code))
-        if not (explicit and plausible):
-            raise InvalidPhoneNumber(raw)
-    return Phone(
-        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
-        extension=number.extension or "",
-        search_key=_search_key(number),
-    )
-
-
-def phone_search_key(e164: str) -> str:
-    """The digit strings a search by phone fragment matches: international and national."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return digits(e164)
-    return _search_key(number)
-
-
-@lru_cache(maxsize=8192)
-def phone_display(e164: str, viewer_country: str) -> str:
-    """National format for numbers of the viewer's country, international otherwise."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    # By country calling code: finding the exact region of a number means matching it
-    # against every region's patterns, and a viewer dials +1 numbers nationally anyway.
-    if number.country_code == phonenumbers.country_code_for_region(viewer_country):
-        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
-
-
-def phone_international(e164: str) -> str:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
-
-
-def phone_whole(query: str, country: str) -> str | None:
-    """The E.164 form of `query` when it is a complete, valid number, else None."""
-    try:
-        number = phonenumbers.parse(query.strip(), country or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
-
-
-def phone_query_variants(query: str, country: str) -> list[str]:
-    """Digit strings to look for when `query` looks like (part of) a phone number."""
-    query = query.strip()
-    if not PHONE_QUERY.match(query):
-        return []
-    found = digits(query)
-    if len(found) < 3:
-        return []
-    variants = [found]
-    try:
-        parsed = phone_normalise(query, country)
-    except InvalidPhoneNumber:
-        pass
-    else:
-        variants.append(digits(parsed.e164))
-    return list(dict.fromkeys(variants))
 
 
 # --- E-mail ------------------------------------------------------------------------------
@@ -204,31 +83,50 @@ def email_normalise(raw: str) -> str:
     return address.lower()
 
 
-# --- Birthdays ---------------------------------------------------------------------------
+# --- Dates (birthdays, anniversaries) ---------------------------------------------------
 @dataclass(frozen=True)
-class Birthday:
+class PartialDate:
+    """A date whose year may be unknown (a birthday someone did not give the year of)."""
+
     year: int | None
     month: int
     day: int
 
+    @property
+    def iso(self) -> str:
+        return birthday_iso(self.year, self.month, self.day)
+
+
+Birthday = PartialDate
 
 _ISO = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
 _YEARLESS = re.compile(r"^--(\d{2})-?(\d{2})$")
-_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2,4})$")
+# Numbers separated by / . or - in the order of a locale: 3/14/1981, 14.03.1981, 14-3-81.
+_NUMERIC = re.compile(r"^(\d{1,4})\s*([/.\-])\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})\.?$")
+DATE_ORDERS = ("mdy", "dmy", "ymd")
 
 
-def _valid(year: int | None, month: int, day: int) -> Birthday:
+def _valid(year: int | None, month: int, day: int) -> PartialDate:
     if not 1 <= month <= 12 or (year is not None and not 1 <= year <= 9999):
         raise ValueError(f"{year}-{month}-{day}")
     last = calendar.monthrange(year or 2000, month)[1]  # 2000: a leap year allows 29 Feb
     if not 1 <= day <= last:
         raise ValueError(f"{year}-{month}-{day}")
-    return Birthday(year, month, day)
+    return PartialDate(year, month, day)
 
 
-def birthday_parse(raw: str, *, month_first: bool = True) -> Birthday | None:
-    """A birthday from ISO (1981-03-14, 19810314), yearless (--0415, --02-29) or M/D/Y text;
-    None for empty or placeholder values such as Outlook's 0/0/00."""
+def _full_year(year: int, written: str) -> int:
+    if len(written) <= 2:
+        return year + (1900 if year > 30 else 2000)
+    return year
+
+
+def date_parse(raw: str, *, order: str = "mdy") -> PartialDate | None:
+    """A date from ISO (1981-03-14, 19810314), yearless ISO (--0415, --02-29) or numeric
+    text in the export's locale order ("mdy": 3/14/1981, "dmy": 14.03.1981 or 14/03/1981,
+    "ymd": 1981.03.14). A date that cannot exist in that order but can in the other (13/02
+    in a month-first file) is read the only way it can be. None for empty values and the
+    all-zero placeholders Outlook writes for "no date" (0/0/00, 0.0.00)."""
     text = raw.strip()
     if not text:
         return None
@@ -236,15 +134,27 @@ def birthday_parse(raw: str, *, month_first: bool = True) -> Birthday | None:
         return _valid(int(m[1]), int(m[2]), int(m[3]))
     if m := _YEARLESS.match(text):
         return _valid(None, int(m[1]), int(m[2]))
-    if m := _SLASHED.match(text):
-        first, second, year = int(m[1]), int(m[2]), int(m[3])
-        if first == 0 or second == 0:
+    if m := _NUMERIC.match(text):
+        parts = (m[1], m[3], m[4])
+        if all(int(p) == 0 for p in parts):
             return None
-        if year < 100:
-            year += 1900 if year > 30 else 2000
-        month, day = (first, second) if month_first else (second, first)
-        return _valid(year, month, day)
+        if len(m[1]) == 4 or order == "ymd" and len(m[4]) <= 2:
+            return _valid(_full_year(int(m[1]), m[1]), int(m[3]), int(m[4]))
+        first, second = int(m[1]), int(m[3])
+        year = _full_year(int(m[4]), m[4])
+        # Dots are day-first in every locale that writes them (de, pl, sv, no, fi, ru).
+        day_first = order == "dmy" or m[2] == "."
+        month, day = (second, first) if day_first else (first, second)
+        try:
+            return _valid(year, month, day)
+        except ValueError:
+            return _valid(year, day, month)  # the only order in which it is a date
     raise ValueError(raw)
+
+
+def birthday_parse(raw: str, *, month_first: bool = True) -> PartialDate | None:
+    """date_parse for a birthday (kept for callers that think in month-first or not)."""
+    return date_parse(raw, order="mdy" if month_first else "dmy")
 
 
 def birthday_iso(year: int | None, month: int | None, day: int | None) -> str:

@@ -1,6 +1,6 @@
 """Reads of address books, contacts and imports; each takes the acting user."""
 
-import codecs
+import uuid
 from typing import Any
 
 from django.db import connection
@@ -11,19 +11,19 @@ from accounts import selectors as account_selectors
 from accounts.models import User
 from contacts import normalise
 from contacts.formats import csvfile, records, sniff, vcard
-from contacts.models import AddressBook, Contact, ContactImport, Email, Phone
+from contacts.models import AddressBook, Contact, ContactGroup, ContactImport, Email, Phone
+from uc_web.lib import media, phones
 
-FALLBACK_DIALLING_COUNTRY = "GB"
 SEARCH_LIMIT = 20
 PREVIEW_BYTES = 256 * 1024
 PREFIX_CHARS = 100  # the length the prefix index of migration 0002 covers
 
 
 def dialling_country_for(user: User) -> str:
-    """The country whose numbers a user may type without a country code."""
-    # The user's preference, else the company's default, else the installation's fallback.
-    country = getattr(user, "default_dialling_country", "") or FALLBACK_DIALLING_COUNTRY
-    return str(country).upper()
+    """The country whose numbers a user may type without a country code: the user's, else
+    the company's; "" when neither is set (then only numbers with + can be read; nothing
+    is guessed)."""
+    return str(getattr(user, "default_dialling_country", "") or "").upper()
 
 
 def book_list(*, user: User) -> QuerySet[AddressBook]:
@@ -54,8 +54,31 @@ def contact_list(
 def contact_get(*, user: User, pk: int, deleted: bool = False) -> Contact | None:
     """One of the user's contacts with everything its page shows."""
     return (
-        contact_list(user=user, deleted=deleted).prefetch_related("addresses").filter(pk=pk).first()
+        contact_list(user=user, deleted=deleted)
+        .prefetch_related(
+            "addresses", Prefetch("groups", queryset=ContactGroup.objects.order_by("name"))
+        )
+        .filter(pk=pk)
+        .first()
     )
+
+
+def group_list(*, user: User, book: AddressBook) -> QuerySet[ContactGroup]:
+    """The groups of one of the user's books, with their number of (not deleted) members."""
+    return ContactGroup.objects.filter(book=book, book__owner=user).annotate(
+        member_count=Count("members", filter=Q(members__deleted_at__isnull=True))
+    )
+
+
+def group_get(*, user: User, pk: int) -> ContactGroup | None:
+    """One of the groups of the user's books."""
+    return ContactGroup.objects.filter(pk=pk, book__owner=user).select_related("book").first()
+
+
+def group_uids(*, user: User, book: AddressBook) -> dict[str, str]:
+    """Every group of a book by name, with its vCard UID ("" when it has none yet)."""
+    assert book.owner_id == user.pk
+    return dict(ContactGroup.objects.filter(book=book).values_list("name", "uid"))
 
 
 def _prefix_expression() -> Collate | Left:
@@ -71,12 +94,12 @@ def _search_ids(user: User, query: str, limit: int) -> list[int]:
     terms = normalise.fold(query).split()
     if not terms:
         return []
-    variants = normalise.phone_query_variants(query, dialling_country_for(user))
+    variants = phones.query_variants(query, dialling_country_for(user))
     live = Contact.objects.filter(owner=user, deleted_at__isnull=True)
     if variants:
         # Something only a phone number looks like: names are not searched. A whole number
         # is found through the E.164 index; a fragment through pg_trgm on the digits.
-        whole = normalise.phone_whole(query, dialling_country_for(user))
+        whole = phones.whole(query, dialling_country_for(user))
         ids = []
         if whole:
             ids = list(
@@ -127,7 +150,7 @@ def contact_search(*, user: User, query: str, limit: int = SEARCH_LIMIT) -> list
         c.pk: c
         for c in contact_list(user=user)
         .filter(pk__in=ids)
-        .defer("notes", "search_text", "search_phones", "categories")
+        .defer("notes", "search_text", "search_phones", "vcard_extra")
     }
     return [found[pk] for pk in ids if pk in found]
 
@@ -165,7 +188,7 @@ def contact_search_summaries(
                 "kind": kind,
                 "number": number,
                 "extension": extension,
-                "display": normalise.phone_display(number, country),
+                "display": phones.display(number, country),
             }
         )
     for contact_id, kind, address in (
@@ -225,30 +248,50 @@ def import_list(*, user: User) -> QuerySet[ContactImport]:
     return ContactImport.objects.filter(owner=user).select_related("book")
 
 
-def import_preview(
-    *, user: User, contact_import: ContactImport, mapping: list[str] | None = None, limit: int = 5
-) -> dict[str, Any]:
-    """The first contacts of an uploaded file as they would be imported (through `mapping`,
-    else the detected one), and its columns with their first values."""
+def import_header(*, user: User, contact_import: ContactImport) -> list[str]:
+    """The column names of an uploaded CSV file ([] for a vCard)."""
     assert contact_import.owner_id == user.pk
-    mapping = mapping if mapping is not None else contact_import.mapping
+    if contact_import.format == sniff.VCARD:
+        return []
     with contact_import.file.open("rb") as handle:
         head = handle.read(PREVIEW_BYTES)
-    text = codecs.getincrementaldecoder(contact_import.encoding)(errors="replace").decode(head)
-    text = text.lstrip("\ufeff")
+    header, _sample = csvfile.preview(sniff.decode_head(head, contact_import.encoding), limit=1)
+    return header
+
+
+def import_preview(
+    *,
+    user: User,
+    contact_import: ContactImport,
+    mapping: list[str] | None = None,
+    country: str | None = None,
+    limit: int = 5,
+) -> dict[str, Any]:
+    """The first contacts of an uploaded file as they would be imported (through `mapping`
+    and `country`, else the detected ones), and its columns with their first values."""
+    assert contact_import.owner_id == user.pk
+    mapping = mapping if mapping is not None else contact_import.mapping
+    country = (country if country is not None else contact_import.country).upper()
+    with contact_import.file.open("rb") as handle:
+        head = handle.read(PREVIEW_BYTES)
+    vcard_file = contact_import.format == sniff.VCARD
+    text = sniff.decode_head(head, contact_import.encoding, vcard=vcard_file)
     header: list[str] = []
     sample: list[list[str]] = []
-    if contact_import.format == sniff.VCARD:
-        items = vcard.parse(text.splitlines())
+    if vcard_file:
+        items = vcard.parse(text, charset=contact_import.encoding)
     else:
         header, sample = csvfile.preview(text, limit)
         items = csvfile.parse(text, mapping)
-    country = dialling_country_for(user)
     contacts: list[records.ContactData | records.Rejected] = []
+    groups: list[str] = []
     for item in items:
         if isinstance(item, records.Rejected):
             continue  # the head of a file may end inside a card
-        contacts.append(records.clean(item, country))
+        if item.is_group:
+            groups.append(item.full_name)
+            continue
+        contacts.append(records.clean(item, country, date_order=contact_import.date_order))
         if len(contacts) >= limit:
             break
     padded = list(mapping) + [""] * len(header)
@@ -261,30 +304,49 @@ def import_preview(
         }
         for i, name in enumerate(header)
     ]
-    return {"header": header, "sample": sample, "contacts": contacts, "columns": columns}
+    return {
+        "header": header,
+        "sample": sample,
+        "contacts": contacts,
+        "columns": columns,
+        "country": country,
+        "groups": groups,
+    }
 
 
-def contact_export_rows(*, user: User, book: AddressBook) -> list[dict[str, Any]]:
-    """Every contact of one of the user's books as plain values, for the file writers."""
+def _labelled(items: Any) -> list[dict[str, str]]:
+    return [
+        {"label": str(i.get("label", "")), "value": str(i.get("value", ""))} for i in items or []
+    ]
+
+
+def contact_export_rows(
+    *, user: User, book: AddressBook, photos: bool = False
+) -> list[dict[str, Any]]:
+    """Every contact of one of the user's books as plain values, for the file writers
+    (with each photo as JPEG bytes when `photos`)."""
     assert book.owner_id == user.pk
     rows = []
-    for c in contact_list(user=user, book=book).prefetch_related("addresses"):
-        rows.append(
+    contacts = contact_list(user=user, book=book).prefetch_related(
+        "addresses", Prefetch("groups", queryset=ContactGroup.objects.order_by("name"))
+    )
+    for c in contacts:
+        row: dict[str, Any] = {name: getattr(c, name) for name in records.TEXT_FIELDS}
+        row.update(
             {
-                "uid": c.uid or f"uc-web-contact-{c.pk}",
+                "uid": c.uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"uc-web-contact:{c.pk}")),
                 "display_name": c.display_name,
-                "given_name": c.given_name,
-                "family_name": c.family_name,
-                "company": c.company,
-                "job_title": c.job_title,
                 "notes": c.notes,
                 "birthday": c.birthday_iso,
-                "categories": list(c.categories or []),
-                "emails": [(e.kind, e.address) for e in c.emails.all()],
-                "phones": [(p.kind, p.number, p.extension) for p in c.phones.all()],
+                "groups": [g.name for g in c.groups.all()],
+                "emails": [(e.kind, e.address, e.label) for e in c.emails.all()],
+                "phones": [
+                    (p.kind, p.number, p.extension, p.label, p.verified) for p in c.phones.all()
+                ],
                 "addresses": [
                     {
                         "kind": a.kind,
+                        "label": a.label,
                         "street": a.street,
                         "city": a.city,
                         "region": a.region,
@@ -293,6 +355,13 @@ def contact_export_rows(*, user: User, book: AddressBook) -> list[dict[str, Any]
                     }
                     for a in c.addresses.all()
                 ],
+                "urls": _labelled(c.urls),
+                "dates": _labelled(c.dates),
+                "related": _labelled(c.related),
+                "ims": _labelled(c.ims),
+                "vcard_extra": [str(line) for line in c.vcard_extra or []],
+                "photo": media.image_as_jpeg(c.photo) if photos and c.photo else None,
             }
         )
+        rows.append(row)
     return rows

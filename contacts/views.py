@@ -12,18 +12,29 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import selectors as account_selectors
 from contacts import importing, selectors, services
 from contacts.formats import csvfile, sniff
-from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
-from contacts.models import AddressBook, Contact
+from contacts.forms import (
+    LIST_ROWS,
+    BookForm,
+    ContactForm,
+    GroupForm,
+    ImportOptionsForm,
+    ImportUploadForm,
+)
+from contacts.models import AddressBook, Contact, ContactGroup
 from uc_web.lib import media, publicid
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
 BOOK = publicid.kind_of(AddressBook)
 CONTACT = publicid.kind_of(Contact)
+GROUP = publicid.kind_of(ContactGroup)
 
 
-def _book_url(book: AddressBook) -> str:
-    return f"{reverse('contacts:index')}?{urlencode({'book': publicid.of(book)})}"
+def _book_url(book: AddressBook, group: ContactGroup | None = None) -> str:
+    query = {"book": publicid.of(book)}
+    if group is not None:
+        query["group"] = publicid.of(group)
+    return f"{reverse('contacts:index')}?{urlencode(query)}"
 
 
 def _sidebar(request: HttpRequest) -> dict:
@@ -47,13 +58,23 @@ def index(request: HttpRequest) -> HttpResponse:
         book = next((b for b in books if b.pk == book_id), None)
     if book is None:
         raise Http404
+    groups = list(selectors.group_list(user=request.user, book=book))
+    group = None
+    if request.GET.get("group"):
+        group_id = publicid.decode_or_none(GROUP, request.GET["group"])
+        group = next((g for g in groups if g.pk == group_id), None)
+        if group is None:
+            raise Http404
     query = request.GET.get("q", "").strip()
     if query:
         contacts = selectors.contact_search(user=request.user, query=query, limit=PAGE_SIZE)
         page = None
         colleagues = selectors.directory_search(user=request.user, query=query)
     else:
-        paginator = Paginator(selectors.contact_list(user=request.user, book=book), PAGE_SIZE)
+        listed = selectors.contact_list(user=request.user, book=book)
+        if group is not None:
+            listed = listed.filter(groups=group)
+        paginator = Paginator(listed, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         contacts = list(page.object_list)
         colleagues = []
@@ -64,6 +85,9 @@ def index(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "book": book,
+            "groups": groups,
+            "group": group,
+            "group_form": GroupForm(),
             "contacts": contacts,
             "page": page,
             "query": query,
@@ -162,6 +186,46 @@ def book_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# --- Groups ------------------------------------------------------------------------------
+@require_POST
+@login_required
+def group_create(request: HttpRequest, pk: int) -> HttpResponse:
+    book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
+    form = GroupForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the group a name."))
+        return redirect(_book_url(book))
+    try:
+        group = services.group_create(by=request.user, book=book, name=form.cleaned_data["name"])
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(_book_url(book))
+    messages.success(request, _("Group “%(name)s” added.") % {"name": group.name})
+    return redirect(_book_url(book, group))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename a group, or remove it (its members stay in the book)."""
+    group = selectors.group_get(user=request.user, pk=pk)
+    if group is None:
+        raise Http404
+    form = GroupForm(request.POST or None, initial={"name": group.name})
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        services.group_delete(group=group, by=request.user)
+        messages.success(request, _("Group “%(name)s” removed.") % {"name": group.name})
+        return redirect(_book_url(group.book))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_rename(group=group, by=request.user, name=form.cleaned_data["name"])
+        except ApplicationError as error:
+            form.add_error("name", error.message)
+        else:
+            return redirect(_book_url(group.book, group))
+    return render(request, "contacts/group_edit.html", {"group": group, "form": form})
+
+
 # --- Contacts ----------------------------------------------------------------------------
 def _contact_form(request: HttpRequest, **kwargs: object) -> ContactForm:
     return ContactForm(
@@ -233,6 +297,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=ContactForm.initial_for(contact),
         phone_rows=max(3, len(contact.phones.all()) + 1),
         email_rows=max(2, len(contact.emails.all()) + 1),
+        list_rows={name: len(getattr(contact, name) or []) + 1 for name in LIST_ROWS},
     )
     if request.method == "POST" and _is_valid(request, form):
         data = form.to_input()
@@ -243,10 +308,12 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data.addresses += [
             {
                 f: getattr(a, f)
-                for f in ("kind", "street", "city", "region", "postal_code", "country")
+                for f in ("kind", "label", "street", "city", "region", "postal_code", "country")
             }
             for a in existing[1:]
         ]
+        if existing and data.addresses:
+            data.addresses[0].setdefault("label", existing[0].label)
         try:
             services.contact_update(
                 contact=contact,
@@ -370,25 +437,28 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict = {"import": contact_import}
     if contact_import.status == contact_import.Status.UPLOADED:
         preview = selectors.import_preview(user=request.user, contact_import=contact_import)
-        custom = contact_import.format == csvfile.CUSTOM
-        form = ImportOptionsForm(
-            request.POST or None,
-            books=selectors.book_list(user=request.user),
-            columns=preview["columns"],
-            custom=custom,
-            initial={"book": contact_import.book_id},
-        )
-        if request.method == "POST" and request.GET.get("preview") and form.is_valid():
-            mapping = form.mapping() or []
-            preview = selectors.import_preview(
-                user=request.user, contact_import=contact_import, mapping=mapping
-            )
-            form = ImportOptionsForm(
+        csv_file = contact_import.format != sniff.VCARD
+
+        def options(*args: object, **kwargs: object) -> ImportOptionsForm:
+            return ImportOptionsForm(
+                *args,
                 books=selectors.book_list(user=request.user),
                 columns=preview["columns"],
-                custom=custom,
-                initial=form.cleaned_data,
+                custom=contact_import.format == csvfile.CUSTOM,
+                country_required=not contact_import.country,
+                **kwargs,
             )
+
+        initial = {"book": contact_import.book_id, "country": contact_import.country}
+        form = options(request.POST or None, initial=initial)
+        if request.method == "POST" and request.GET.get("preview") and form.is_valid():
+            preview = selectors.import_preview(
+                user=request.user,
+                contact_import=contact_import,
+                mapping=form.mapping(),
+                country=form.cleaned_data["country"] or None,
+            )
+            form = options(initial=form.cleaned_data)
         elif request.method == "POST" and form.is_valid():
             try:
                 importing.import_start(
@@ -397,17 +467,28 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     book=form.cleaned_data["book"],
                     duplicates=form.cleaned_data["duplicates"],
                     mapping=form.mapping(),
+                    country=form.cleaned_data["country"] or None,
                 )
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
                 return redirect("contacts:import-detail", pk=contact_import.pk)
+        language = next(
+            (
+                lang.name
+                for lang in csvfile.outlook_languages()
+                if lang.code == contact_import.language
+            ),
+            "",
+        )
         context.update(
             {
                 "preview": preview,
                 "form": form,
+                "csv_file": csv_file,
+                "language": language,
                 "format_label": _("vCard")
-                if contact_import.format == sniff.VCARD
+                if not csv_file
                 else csvfile.FORMAT_LABELS.get(contact_import.format, contact_import.format),
             }
         )

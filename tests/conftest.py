@@ -14,7 +14,9 @@ def password() -> str:
 
 @pytest.fixture
 def company(db):
-    return CompanyFactory(name="Northwind Trading")
+    # A UK company: numbers typed without a country code are British unless a person
+    # sets their own dialling country.
+    return CompanyFactory(name="Northwind Trading", default_dialling_country="GB")
 
 
 @pytest.fixture

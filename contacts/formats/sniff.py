@@ -1,6 +1,7 @@
 """Recognise what an uploaded file is and decode it to text, before anything is imported."""
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -55,7 +56,42 @@ def detect_encoding(head: bytes) -> str:
         # The head may end inside a multi-byte character; an incremental decoder forgives that.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return "cp1252"
+        return "utf-8" if looks_utf8(head) else "cp1252"
+    return "utf-8"
+
+
+# A character of two to four bytes as UTF-8 writes it.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def looks_utf8(data: bytes) -> bool:
+    """Whether text that is not valid UTF-8 throughout still is UTF-8 with a few stray
+    bytes: it writes characters as UTF-8 does (ü as C3 BC), which 8-bit text almost never
+    happens to. Such a file stays UTF-8 and its stray bytes are read, and reported, one
+    value at a time."""
+    return _UTF8_SEQUENCE.search(data) is not None
+
+
+_FOLD = re.compile(r"\r*\n[ \t]|\r[ \t]")
+_UNICODE = ("utf-8-sig", "utf-16", "utf-16-le", "utf-16-be")
+
+
+def _vcard_charset(text: str) -> str:
+    """The charset of a vCard file's undeclared 8-bit text: UTF-8 when every value without
+    a CHARSET parameter is UTF-8 once folded lines are joined (a fold may split a UTF-8
+    character, RFC 6350 3.2), else Windows-1252, the 8-bit charset of old exports."""
+    unfolded = _FOLD.sub("", text)
+    lines = unfolded.splitlines()[:-1]  # the last line may be cut off by the head's end
+    undeclared = "\n".join(
+        line for line in lines if "CHARSET=" not in line.partition(":")[0].upper()
+    )
+    data = undeclared.encode("utf-8", "surrogateescape")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "utf-8" if looks_utf8(data) else "cp1252"
     return "utf-8"
 
 
@@ -73,15 +109,22 @@ def sniff(head: bytes, *, size: int) -> Sniffed:
                 % {"what": what}
             )
     encoding = detect_encoding(head)
-    try:
-        text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
-    except UnicodeDecodeError as error:
-        raise UnreadableFile(_("This file is not text; it cannot hold contacts.")) from error
+    if encoding in _UNICODE:
+        try:
+            text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(_("This file is not text; it cannot hold contacts.")) from error
+    else:
+        # 8-bit text: bytes that are not UTF-8 are kept (as surrogates) until we know what
+        # the file declares for them.
+        text = head.decode("utf-8", "surrogateescape")
     text = text.lstrip("\ufeff")
     if "\x00" in text or sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\r\n\t") > 8:
         raise UnreadableFile(_("This file is not text; it cannot hold contacts."))
     stripped = text.lstrip()
     if stripped[:11].upper() == "BEGIN:VCARD":
+        if encoding not in _UNICODE:
+            encoding = _vcard_charset(text)
         return Sniffed(VCARD, encoding)
     first_line = stripped.splitlines()[0] if stripped else ""
     if any(sep in first_line for sep in (",", ";", "\t")):
@@ -92,20 +135,44 @@ def sniff(head: bytes, *, size: int) -> Sniffed:
 
 
 def decode(data: bytes, encoding: str) -> str:
-    """The whole file as text (a BOM removed)."""
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        if encoding != "utf-8":
+    """The whole file as text (a BOM removed). UTF-8 text keeps any byte that is not UTF-8
+    as a surrogate, for the reader to decode per property or cell and to report: a file
+    never changes encoding silently."""
+    if encoding in ("utf-8", "utf8"):
+        text = data.decode("utf-8", "surrogateescape")
+    else:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as error:
             raise UnreadableFile(
                 _("The file is not valid %(encoding)s text.") % {"encoding": encoding}
             ) from error
-        # Valid UTF-8 at the start, something else later: Windows-1252 is what remains.
-        return decode(data, "cp1252")
     return text.lstrip("\ufeff")
 
 
-def decode_head(head: bytes, encoding: str) -> str:
+def decode_vcard(data: bytes, encoding: str) -> str:
+    """A vCard file as text: Unicode files as they are; 8-bit files with every byte that is
+    not UTF-8 kept as a surrogate, for the reader to decode with each property's CHARSET
+    (or `encoding`, the file's own 8-bit charset)."""
+    if encoding in _UNICODE:
+        return decode(data, encoding)
+    return data.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+
+
+def decode_head(head: bytes, encoding: str, *, vcard: bool = False) -> str:
     """The first bytes of a file as text (which may end inside a character)."""
+    if vcard:
+        return decode_vcard(head, encoding)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
     return text.lstrip("\ufeff")
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def mend(text: str, fallback: str = "cp1252") -> tuple[str, bool]:
+    """Text decoded as UTF-8 with surrogateescape, with its stray bytes decoded as `fallback`
+    instead; the flag says whether there were any (so that the report can say so)."""
+    if text.isascii() or not _SURROGATES.search(text):
+        return text, False
+    return text.encode("utf-8", "surrogateescape").decode(fallback, "replace"), True

@@ -28,6 +28,7 @@ def test_new_members_start_from_the_company_defaults(company):
 
 
 def test_default_dialling_country_falls_back_to_the_company_then_blank(bob):
+    bob.company.default_dialling_country = ""
     assert bob.default_dialling_country == ""
     bob.company.default_dialling_country = "GB"
     assert bob.default_dialling_country == "GB"
@@ -35,8 +36,8 @@ def test_default_dialling_country_falls_back_to_the_company_then_blank(bob):
     assert bob.default_dialling_country == "IE"
 
 
-def test_a_user_without_a_profile_still_answers_the_attributes_other_apps_read(company):
-    user = User.objects.create_user("np@northwind.example", company=company)
+def test_a_user_without_a_profile_still_answers_the_attributes_other_apps_read(other_company):
+    user = User.objects.create_user("np@blueharbour.example", company=other_company)
     assert getattr(user, "default_dialling_country", None) == ""
     assert user.time_zone_name == "UTC" and user.photo_url_small == ""
 

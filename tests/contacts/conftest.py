@@ -19,3 +19,27 @@ def fixture_upload():
         return SimpleUploadedFile(name, (FIXTURES / name).read_bytes())
 
     return make
+
+
+@pytest.fixture
+def api():
+    """An API client signed in as a given user."""
+    from rest_framework.test import APIClient
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def signed_in(client):
+    """The test client signed in as a given user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in

@@ -84,7 +84,14 @@ def test_create_a_contact_normalises_its_phone_number_with_the_users_country(api
     body = response.json()
     assert body["display_name"] == "James O'Neill"
     assert body["phones"] == [
-        {"kind": "work", "number": "+442079460018", "extension": "", "display": "020 7946 0018"}
+        {
+            "kind": "work",
+            "label": "",
+            "number": "+442079460018",
+            "extension": "",
+            "verified": True,
+            "display": "020 7946 0018",
+        }
     ]
 
 

@@ -3,50 +3,6 @@ import pytest
 from contacts import normalise
 
 
-@pytest.mark.parametrize(
-    ("raw", "country", "e164"),
-    [
-        ("020 7946 0018", "GB", "+442079460018"),
-        ("(020) 7946 0018", "GB", "+442079460018"),
-        ("+44 20 7946 0018", "FR", "+442079460018"),
-        ("0044 20 7946 0018", "GB", "+442079460018"),
-        ("06 12 34 56 78", "FR", "+33612345678"),
-        ("tel:+234-803-123-4567", "GB", "+2348031234567"),
-    ],
-)
-def test_phone_numbers_become_e164_with_the_given_default_country(raw, country, e164):
-    assert normalise.phone_normalise(raw, country).e164 == e164
-
-
-@pytest.mark.parametrize("raw", ["call me maybe", "", "12", "+", "x" * 80])
-def test_text_that_is_not_a_phone_number_is_refused(raw):
-    with pytest.raises(normalise.InvalidPhoneNumber):
-        normalise.phone_normalise(raw, "GB")
-
-
-def test_numbers_show_national_for_the_viewers_country_and_international_otherwise():
-    assert normalise.phone_display("+442079460018", "GB") == "020 7946 0018"
-    assert normalise.phone_display("+442079460018", "FR") == "+44 20 7946 0018"
-
-
-def test_search_key_holds_international_and_national_digits():
-    assert normalise.phone_search_key("+442079460018") == "442079460018 02079460018"
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("+44 20 7946 0018", ["442079460018"]),
-        ("020-7946-0018", ["02079460018", "442079460018"]),
-        ("79460018", ["79460018"]),
-        ("alice", []),
-        ("12", []),
-    ],
-)
-def test_phone_queries_in_any_format_give_digit_variants(query, expected):
-    assert normalise.phone_query_variants(query, "GB") == expected
-
-
 def test_fold_removes_case_and_accents_including_letters_without_decomposition():
     assert normalise.fold("  Zoë  MÉNARD ") == "zoe menard"
     assert normalise.fold("Łukasz Søren") == "lukasz soren"
@@ -74,6 +30,30 @@ def test_country_names_and_codes_are_recognised(value, code):
 )
 def test_birthdays_in_every_exported_form(raw, expected):
     assert normalise.birthday_parse(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "order", "expected"),
+    [
+        ("31.12.1980", "dmy", (1980, 12, 31)),  # German, Polish
+        ("31.12.1980", "mdy", (1980, 12, 31)),  # dots are day first everywhere
+        ("31/12/1980", "dmy", (1980, 12, 31)),  # French, Spanish, Italian
+        ("31-12-1980", "dmy", (1980, 12, 31)),  # Dutch
+        ("1980-12-31", "dmy", (1980, 12, 31)),  # Swedish, ISO
+        ("04/03/1981", "dmy", (1981, 3, 4)),
+        ("04/03/1981", "mdy", (1981, 4, 3)),
+        ("13/02/1980", "mdy", (1980, 2, 13)),  # only possible day first
+        ("14.3.81", "dmy", (1981, 3, 14)),
+    ],
+)
+def test_dates_in_the_exports_locale(raw, order, expected):
+    date = normalise.date_parse(raw, order=order)
+    assert (date.year, date.month, date.day) == expected
+
+
+@pytest.mark.parametrize("raw", ["0.0.00", "0/0/00", "00.00.0000", "00/00/00"])
+def test_outlooks_empty_dates_in_any_locale_are_no_date(raw):
+    assert normalise.date_parse(raw, order="dmy") is None
 
 
 @pytest.mark.parametrize("raw", ["1981-02-30", "--13-01", "soon"])

@@ -239,3 +239,14 @@ def image_delete(names: Iterable[str]) -> None:
     for name in names:
         if name:
             default_storage.delete(name)
+
+
+def image_as_jpeg(name: str) -> bytes | None:
+    """A stored image re-encoded as JPEG, for files that leave the service (vCard PHOTO:
+    the clients that read vCards read JPEG, few read WebP); None if it is missing."""
+    if not name or not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+    return out.getvalue()

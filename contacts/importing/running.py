@@ -1,141 +1,54 @@
-"""Services of the import flow: upload, start, run (in a Celery task), and export."""
+"""Running an import (in a Celery task): read the file, normalise every contact, check
+duplicates against the book, and write in batches with progress events; then the groups."""
 
 import io
 import json
 import logging
-import os
 import queue
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from accounts.models import User
-from contacts import normalise, selectors, services, tasks
+from contacts import normalise, selectors, services
 from contacts.formats import csvfile, records, sniff, vcard
-from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
-from uc_web.lib import media, publicid, realtime
-from uc_web.lib.exceptions import ApplicationError, PermissionDenied
+from contacts.importing.uploading import announce, event, send_on_commit
+from contacts.models import (
+    Address,
+    AddressBook,
+    Contact,
+    ContactGroup,
+    ContactImport,
+    Email,
+    Phone,
+)
+from uc_web.lib import media
+from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 BATCH_SIZE = 500
 MAX_REJECTED_REPORTED = 1000
-SNIFF_BYTES = 64 * 1024
-_VCARD_BEGIN = re.compile(r"^BEGIN:VCARD\s*$", re.IGNORECASE | re.MULTILINE)
+_VCARD_BEGIN = re.compile(r"^(?:[\w-]+\.)?BEGIN:VCARD\s*$", re.IGNORECASE | re.MULTILINE)
+# Contact row columns written as they are from ContactData (after the ids).
+_DATA_COLUMNS = [
+    *records.TEXT_FIELDS,
+    "display_name",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "notes",
+    "uid",
+]
+_JSON_COLUMNS = [*records.LABELLED_LISTS, "vcard_extra"]
 
 
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "CONTACTS_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-def too_large_error() -> ApplicationError:
-    limit = filesizeformat(max_upload_bytes())
-    return ApplicationError(
-        _("The file is larger than %(limit)s; nothing was imported. Split it and upload the parts.")
-        % {"limit": limit},
-        code="file_too_large",
-    )
-
-
-# --- Upload and start --------------------------------------------------------------------
-def import_upload(*, owner: User, file: UploadedFile) -> ContactImport:
-    """Store an uploaded address-book file after checking what it is; nothing is imported yet."""
-    if file.size is None or file.size > max_upload_bytes():
-        raise too_large_error()
-    head = file.read(SNIFF_BYTES)
-    file.seek(0)
-    sniffed = sniff.sniff(head, size=file.size)
-    fmt, mapping = sniff.VCARD, []
-    if sniffed.format == sniff.CSV:
-        text = sniff.decode_head(head, sniffed.encoding)
-        header, _sample = csvfile.preview(text, limit=1)
-        if len(header) < 2:
-            raise sniff.UnreadableFile(_("The CSV file has no header row with column names."))
-        fmt, mapping = csvfile.detect(header)
-    contact_import = ContactImport(
-        owner=owner,
-        file_name=os.path.basename(file.name or "contacts")[:255],
-        size=file.size,
-        format=fmt,
-        encoding=sniffed.encoding,
-        mapping=mapping,
-        book=services.book_ensure_default(user=owner),
-    )
-    contact_import.file.save(f"{uuid.uuid4().hex}.upload", file, save=False)
-    contact_import.save()
-    return contact_import
-
-
-def import_start(
-    *,
-    contact_import: ContactImport,
-    by: User,
-    book: AddressBook,
-    duplicates: str,
-    mapping: list[str] | None = None,
-) -> ContactImport:
-    """Choose where and how an uploaded file is imported, and queue the import."""
-    if contact_import.owner_id != by.pk or book.owner_id != by.pk:
-        raise PermissionDenied()
-    if contact_import.status != ContactImport.Status.UPLOADED:
-        raise ApplicationError(_("This import has already started."), code="already_started")
-    if duplicates not in ContactImport.Duplicates.values:
-        raise ApplicationError(_("Choose what to do with duplicates."), code="invalid_duplicates")
-    if mapping is not None and contact_import.format != sniff.VCARD:
-        if not all(isinstance(t, str) and csvfile.target_is_valid(t) for t in mapping):
-            raise ApplicationError(_("The column mapping is not valid."), code="invalid_mapping")
-        contact_import.mapping = mapping
-    if contact_import.format != sniff.VCARD and not any(contact_import.mapping):
-        raise ApplicationError(_("Choose what at least one column holds."), code="empty_mapping")
-    contact_import.book = book
-    contact_import.duplicates = duplicates
-    contact_import.status = ContactImport.Status.QUEUED
-    contact_import.save(update_fields=["book", "duplicates", "mapping", "status"])
-    pk = contact_import.pk
-    transaction.on_commit(lambda: tasks.contacts_import_run.delay(pk))
-    _announce(contact_import)
-    return contact_import
-
-
-def import_status(contact_import: ContactImport) -> dict[str, Any]:
-    """What the browser shows of an import (the event and the status endpoint agree)."""
-    return {
-        "id": publicid.of(contact_import),
-        "status": contact_import.status,
-        "total": contact_import.total,
-        "processed": contact_import.processed,
-        "percent": contact_import.percent,
-        "imported": contact_import.imported,
-        "merged": contact_import.merged,
-        "skipped": contact_import.skipped,
-        "rejected": len(contact_import.rejected),
-        "error": contact_import.error,
-    }
-
-
-def _announce(contact_import: ContactImport) -> None:
-    _send_on_commit(contact_import.owner_id, _event(contact_import))
-
-
-def _event(contact_import: ContactImport) -> dict[str, Any]:
-    return {"type": "contacts_import.progressed", **import_status(contact_import)}
-
-
-def _send_on_commit(owner_id: int, event: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: realtime.send_to_users([owner_id], event))
-
-
-# --- Running -----------------------------------------------------------------------------
 class DuplicateIndex:
     """What is already in the target book, to recognise a contact seen before: by vCard UID,
     by a shared e-mail address, or by the same name with a shared phone number (or with no
@@ -150,58 +63,60 @@ class DuplicateIndex:
     def for_book(cls, book: AddressBook) -> "DuplicateIndex":
         index = cls()
         contacts = Contact.objects.filter(book=book, deleted_at__isnull=True)
-        phones: dict[int, set[str]] = {}
+        phone_sets: dict[int, set[str]] = {}
         emails: dict[int, set[str]] = {}
         for contact_id, number in Phone.objects.filter(contact__in=contacts).values_list(
             "contact_id", "number"
         ):
-            phones.setdefault(contact_id, set()).add(number)
+            phone_sets.setdefault(contact_id, set()).add(number)
         for contact_id, address in Email.objects.filter(contact__in=contacts).values_list(
             "contact_id", "address"
         ):
             emails.setdefault(contact_id, set()).add(address)
         for pk, name, uid in contacts.values_list("pk", "display_name", "uid"):
-            index.add(pk, name, uid, phones.get(pk, set()), emails.get(pk, set()))
+            index.add(pk, name, uid, phone_sets.get(pk, set()), emails.get(pk, set()))
         return index
 
-    def add(self, key: Any, name: str, uid: str, phones: set[str], emails: set[str]) -> None:
+    def add(self, key: Any, name: str, uid: str, numbers: set[str], emails: set[str]) -> None:
         if uid:
             self.by_uid.setdefault(uid, key)
         for address in emails:
             self.by_email.setdefault(address, key)
-        self.by_name.setdefault(normalise.fold(name), []).append((key, phones, emails))
+        self.by_name.setdefault(normalise.fold(name), []).append((key, numbers, emails))
 
     def find(self, data: records.ContactData) -> Any:
         if data.uid and data.uid in self.by_uid:
             return self.by_uid[data.uid]
-        for _kind, address in data.emails:
+        for _kind, address, _label in data.emails:
             if address in self.by_email:
                 return self.by_email[address]
-        phones = {n for _k, n, _x in data.phones}
-        emails = {a for _k, a in data.emails}
+        numbers = {p[1] for p in data.phones}
+        emails = {e[1] for e in data.emails}
         for key, known_phones, known_emails in self.by_name.get(
             normalise.fold(data.display_name), []
         ):
             if (
-                phones & known_phones
-                or not (phones or emails)
+                numbers & known_phones
+                or not (numbers or emails)
                 or not (known_phones or known_emails)
             ):
                 return key
         return None
 
 
-def _records(contact_import: ContactImport, text: str) -> Iterator[Any]:
+def _records(contact_import: ContactImport, data: bytes) -> Iterator[Any]:
     if contact_import.format == sniff.VCARD:
-        return vcard.parse(text.splitlines())
+        text = sniff.decode_vcard(data, contact_import.encoding)
+        return vcard.parse(text, charset=contact_import.encoding)
+    text = sniff.decode(data, contact_import.encoding)
     return csvfile.parse(text, contact_import.mapping)
 
 
-def _count(contact_import: ContactImport, text: str) -> int:
+def _count(contact_import: ContactImport, data: bytes) -> int:
     """How many cards or rows the file holds, for the progress bar."""
     if contact_import.format == sniff.VCARD:
-        return len(_VCARD_BEGIN.findall(text))
-    rows, _delimiter = csvfile.reader(text)
+        return len(_VCARD_BEGIN.findall(sniff.decode_vcard(data, contact_import.encoding)))
+    rows, _delimiter = csvfile.reader(sniff.decode(data, contact_import.encoding))
     return max(0, sum(1 for row in rows if any(cell.strip() for cell in row)) - 1)
 
 
@@ -269,11 +184,17 @@ class _Run:
         self.imp = contact_import
         self.owner = contact_import.owner
         self.book = contact_import.book
-        self.country = selectors.dialling_country_for(self.owner)
+        self.country = contact_import.country
+        self.country_name = phones_country_name(self.country)
         self.index = DuplicateIndex.for_book(self.book)
         self.pending: list[records.ContactData] = []
         self.links = dict(selectors.linkable_users(user=self.owner).values_list("email", "pk"))
         self.writer = _Writer()
+        # Groups: the contacts of the file in each named group (CATEGORIES, Outlook's
+        # Categories, Google's labels), and the group cards with their members' UIDs.
+        self.members: dict[str, tuple[str, list[Any]]] = {}
+        self.group_cards: list[records.GroupData] = []
+        self.by_uid: dict[str, Any] = {}
 
     def reject(self, line: int, reason: str, name: str = "", whole: bool = True) -> None:
         if len(self.imp.rejected) < MAX_REJECTED_REPORTED:
@@ -284,7 +205,16 @@ class _Run:
         if isinstance(item, records.Rejected):
             self.reject(item.line, item.reason)
             return
-        data = records.clean(item, self.country)
+        if item.is_group:
+            name = item.full_name.strip()[:100]
+            if name:
+                self.group_cards.append(
+                    records.GroupData(item.line, name, item.uid.strip()[:255], item.members)
+                )
+            else:
+                self.reject(item.line, _("a group card without a name"))
+            return
+        data = records.clean(item, self.country, date_order=self.imp.date_order)
         if isinstance(data, records.Rejected):
             self.reject(data.line, data.reason)
             return
@@ -298,23 +228,39 @@ class _Run:
         if data.problems:
             reason = _("imported without: %(fields)s") % {"fields": "; ".join(data.problems)}
             self.reject(data.line, reason, name=data.display_name, whole=False)
+        if data.notices:
+            self.reject(data.line, "; ".join(data.notices), name=data.display_name, whole=False)
+        if data.unverified:
+            reason = _(
+                "kept as typed and marked unverified (not a valid number for %(country)s): "
+                "%(numbers)s"
+            ) % {"country": self.country_name, "numbers": ", ".join(data.unverified)}
+            self.reject(data.line, reason, name=data.display_name, whole=False)
         mode = self.imp.duplicates
         existing = None if mode == ContactImport.Duplicates.CREATE else self.index.find(data)
+        target: Any = None
         if existing is None:
             self.pending.append(data)
             self.index.add(
                 data,
                 data.display_name,
                 data.uid,
-                {n for _k, n, _x in data.phones},
-                {a for _k, a in data.emails},
+                {p[1] for p in data.phones},
+                {e[1] for e in data.emails},
             )
             self.imp.imported += 1
+            target = data
         elif mode == ContactImport.Duplicates.SKIP:
             self.imp.skipped += 1
         else:
             self.merge(existing, data)
             self.imp.merged += 1
+            target = existing
+        if target is not None:
+            if data.uid:
+                self.by_uid[vcard.uid_key(data.uid)] = target
+            for group in data.groups:
+                self.members.setdefault(group.lower(), (group, []))[1].append(target)
 
     def merge(self, existing: Any, data: records.ContactData) -> None:
         if isinstance(existing, records.ContactData):  # seen earlier in the same file
@@ -343,7 +289,7 @@ class _Run:
             "skipped": self.imp.skipped,
             "rejected": list(self.imp.rejected),
         }
-        event = _event(self.imp)  # as it is now, not when the writer gets to it
+        message = event(self.imp)  # as it is now, not when the writer gets to it
         owner, book, links, pk = self.owner, self.book, self.links, self.imp.pk
 
         def write() -> None:
@@ -351,15 +297,63 @@ class _Run:
                 if batch:
                     _create_contacts(owner, book, batch, links)
                 ContactImport.objects.filter(pk=pk).update(**progress)
-                _send_on_commit(owner.pk, event)
+                send_on_commit(owner.pk, message)
             for data in batch:
                 data.release()
 
         self.writer.submit(write)
 
+    def write_groups(self) -> int:
+        """Create the file's groups in the book (or find them by name) and add their
+        members, once every contact is written; returns how many groups were new."""
+        self.writer.wait()
+        known = {vcard.uid_key(uid): pk for uid, pk in self.index.by_uid.items()}
+        for card in self.group_cards:
+            entry = self.members.setdefault(card.name.lower(), (card.name, []))
+            for member in card.members:
+                found = self.by_uid.get(member)
+                if found is None:
+                    found = known.get(member)
+                if found is None:
+                    self.reject(
+                        card.line,
+                        _("a member of group “%(group)s” is not in the file (%(uid)s)")
+                        % {"group": card.name, "uid": member},
+                        name=card.name,
+                        whole=False,
+                    )
+                    continue
+                entry[1].append(found)
+        if not self.members:
+            return 0
+        uids = {c.name.lower(): c.uid for c in self.group_cards}
+        with transaction.atomic():
+            existing = {g.name.lower(): g for g in ContactGroup.objects.filter(book=self.book)}
+            created = 0
+            rows = []
+            for key, (name, targets) in self.members.items():
+                group = existing.get(key)
+                if group is None:
+                    group = ContactGroup.objects.create(
+                        book=self.book, name=name, uid=uids.get(key, "")
+                    )
+                    created += 1
+                for target in targets:
+                    pk = target.pk if isinstance(target, records.ContactData) else target
+                    if pk is not None:
+                        rows.append(
+                            ContactGroup.members.through(contactgroup_id=group.pk, contact_id=pk)
+                        )
+            ContactGroup.members.through.objects.bulk_create(rows, ignore_conflicts=True)
+        return created
+
+
+def phones_country_name(code: str) -> str:
+    return str(countries.name(code)) if code else ""
+
 
 def _merge_data(target: records.ContactData, data: records.ContactData) -> None:
-    for name in ("given_name", "family_name", "company", "job_title", "notes", "uid"):
+    for name in (*records.TEXT_FIELDS, "notes", "uid"):
         if not getattr(target, name):
             setattr(target, name, getattr(data, name))
     if target.birth_month is None:
@@ -368,19 +362,22 @@ def _merge_data(target: records.ContactData, data: records.ContactData) -> None:
             data.birth_month,
             data.birth_day,
         )
-    known = {n for _k, n, _x in target.phones}
+    known = {p[1] for p in target.phones}
     target.phones += [p for p in data.phones if p[1] not in known]
-    known = {a for _k, a in target.emails}
+    known = {e[1] for e in target.emails}
     target.emails += [e for e in data.emails if e[1] not in known]
     target.addresses += [a for a in data.addresses if a not in target.addresses]
-    target.categories += [c for c in data.categories if c not in target.categories]
+    target.groups += [g for g in data.groups if g not in target.groups]
+    for name in (*records.LABELLED_LISTS, "vcard_extra"):
+        current = getattr(target, name)
+        current += [item for item in getattr(data, name) if item not in current]
     target.photo_sizes = target.photo_sizes or data.photo_sizes
 
 
 def _merge_into(contact: Contact, data: records.ContactData) -> None:
     """Fill what the contact lacks from `data` and add numbers, e-mails and addresses."""
     changed = []
-    for name in ("given_name", "family_name", "company", "job_title", "notes", "uid"):
+    for name in (*records.TEXT_FIELDS, "notes", "uid"):
         if not getattr(contact, name) and getattr(data, name):
             setattr(contact, name, getattr(data, name))
             changed.append(name)
@@ -391,21 +388,31 @@ def _merge_into(contact: Contact, data: records.ContactData) -> None:
             data.birth_day,
         )
         changed += ["birth_year", "birth_month", "birth_day"]
-    new_categories = [c for c in data.categories if c not in contact.categories]
-    if new_categories:
-        contact.categories = [*contact.categories, *new_categories]
-        changed.append("categories")
-    phones = {p.number for p in contact.phones.all()}
+    for name in (*records.LABELLED_LISTS, "vcard_extra"):
+        current = list(getattr(contact, name) or [])
+        new = [item for item in getattr(data, name) if item not in current]
+        if new:
+            setattr(contact, name, current + new)
+            changed.append(name)
+    numbers = {p.number for p in contact.phones.all()}
     emails = {e.address for e in contact.emails.all()}
-    new_phones = [p for p in data.phones if p[1] not in phones]
+    new_phones = [p for p in data.phones if p[1] not in numbers]
     new_emails = [e for e in data.emails if e[1] not in emails]
     Phone.objects.bulk_create(
-        Phone(contact=contact, kind=k, number=n, extension=x, position=len(phones) + i)
-        for i, (k, n, x) in enumerate(new_phones)
+        Phone(
+            contact=contact,
+            kind=k,
+            number=n,
+            extension=x,
+            label=lb,
+            verified=v,
+            position=len(numbers) + i,
+        )
+        for i, (k, n, x, lb, v) in enumerate(new_phones)
     )
     Email.objects.bulk_create(
-        Email(contact=contact, kind=k, address=a, position=len(emails) + i)
-        for i, (k, a) in enumerate(new_emails)
+        Email(contact=contact, kind=k, address=a, label=lb, position=len(emails) + i)
+        for i, (k, a, lb) in enumerate(new_emails)
     )
     known_addresses = [
         (a.street, a.city, a.postal_code, a.country) for a in contact.addresses.all()
@@ -417,8 +424,8 @@ def _merge_into(contact: Contact, data: records.ContactData) -> None:
     )
     services.search_fields(
         contact,
-        sorted(emails | {a for _k, a in new_emails}),
-        sorted(phones | {n for _k, n, _x in new_phones}),
+        sorted(emails | {e[1] for e in new_emails}),
+        sorted(numbers | {p[1] for p in new_phones}),
     )
     if not contact.photo and data.photo_sizes:
         stored = media.image_save(data.photo_sizes, folder=services.PHOTO_FOLDER)
@@ -431,20 +438,11 @@ def _merge_into(contact: Contact, data: records.ContactData) -> None:
 _CONTACT_COLUMNS = [
     "book_id",
     "owner_id",
-    "given_name",
-    "family_name",
-    "display_name",
-    "company",
-    "job_title",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "notes",
+    *_DATA_COLUMNS,
+    *_JSON_COLUMNS,
     "photo",
     "photo_small",
     "linked_user_id",
-    "uid",
-    "categories",
     "search_text",
     "search_phones",
     "deleted_at",
@@ -457,35 +455,36 @@ def _contact_values(
     owner: User, book: AddressBook, data: records.ContactData, links: dict[str, int], now: Any
 ) -> dict[str, Any]:
     """The contact row of `data`, by column name."""
-    emails = [a for _k, a in data.emails]
+    emails = [e[1] for e in data.emails]
     search_text, search_phones = services.search_values(
-        [data.display_name, data.given_name, data.family_name, data.company, *emails],
-        [n for _k, n, _x in data.phones],
+        [
+            data.display_name,
+            data.given_name,
+            data.family_name,
+            data.company,
+            data.nickname,
+            *emails,
+        ],
+        [p[1] for p in data.phones],
         data.phone_keys if len(data.phone_keys) == len(data.phones) else None,
     )
-    return {
-        "book_id": book.pk,
-        "owner_id": owner.pk,
-        "given_name": data.given_name,
-        "family_name": data.family_name,
-        "display_name": data.display_name,
-        "company": data.company,
-        "job_title": data.job_title,
-        "birth_year": data.birth_year,
-        "birth_month": data.birth_month,
-        "birth_day": data.birth_day,
-        "notes": data.notes,
-        "photo": data.photo_names[0] if data.photo_names else "",
-        "photo_small": data.photo_names[1] if data.photo_names else "",
-        "linked_user_id": next((links[a] for a in emails if a in links), None),
-        "uid": data.uid,
-        "categories": data.categories,
-        "search_text": search_text,
-        "search_phones": search_phones,
-        "deleted_at": None,
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = {name: getattr(data, name) for name in _DATA_COLUMNS}
+    row.update({name: getattr(data, name) for name in _JSON_COLUMNS})
+    row.update(
+        {
+            "book_id": book.pk,
+            "owner_id": owner.pk,
+            "photo": data.photo_names[0] if data.photo_names else "",
+            "photo_small": data.photo_names[1] if data.photo_names else "",
+            "linked_user_id": next((links[a] for a in emails if a in links), None),
+            "search_text": search_text,
+            "search_phones": search_phones,
+            "deleted_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    return row
 
 
 def _store_photos(batch: list[records.ContactData]) -> list[str]:
@@ -517,23 +516,26 @@ def _create_contacts(
 
 def _bulk_create_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData]) -> None:
     contacts = Contact.objects.bulk_create(Contact(**row) for row in rows)
-    phones, emails, addresses = [], [], []
+    phone_rows, emails, addresses = [], [], []
     for contact, data in zip(contacts, batch, strict=True):
         data.pk = contact.pk
-        phones += [
-            Phone(contact=contact, kind=k, number=n, extension=x, position=i)
-            for i, (k, n, x) in enumerate(data.phones)
+        phone_rows += [
+            Phone(contact=contact, kind=k, number=n, extension=x, label=lb, verified=v, position=i)
+            for i, (k, n, x, lb, v) in enumerate(data.phones)
         ]
         emails += [
-            Email(contact=contact, kind=k, address=a, position=i)
-            for i, (k, a) in enumerate(data.emails)
+            Email(contact=contact, kind=k, address=a, label=lb, position=i)
+            for i, (k, a, lb) in enumerate(data.emails)
         ]
         addresses += [
             Address(contact=contact, position=i, **a) for i, a in enumerate(data.addresses)
         ]
-    Phone.objects.bulk_create(phones)
+    Phone.objects.bulk_create(phone_rows)
     Email.objects.bulk_create(emails)
     Address.objects.bulk_create(addresses)
+
+
+_ADDRESS_COLUMNS = ["kind", "label", "street", "city", "region", "postal_code", "country"]
 
 
 def _copy_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData]) -> None:
@@ -558,7 +560,8 @@ def _copy_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData])
 
         for data, row, pk in zip(batch, rows, ids, strict=True):
             data.pk = pk
-            row["categories"] = json.dumps(row["categories"])
+            for name in _JSON_COLUMNS:
+                row[name] = json.dumps(row[name])
         copy(
             Contact,
             ["id", *_CONTACT_COLUMNS],
@@ -566,37 +569,19 @@ def _copy_contacts(rows: list[dict[str, Any]], batch: list[records.ContactData])
         )
         copy(
             Phone,
-            ["contact_id", "kind", "number", "extension", "position"],
-            ((d.pk, k, n, x, i) for d in batch for i, (k, n, x) in enumerate(d.phones)),
+            ["contact_id", "kind", "number", "extension", "label", "verified", "position"],
+            ((d.pk, *p, i) for d in batch for i, p in enumerate(d.phones)),
         )
         copy(
             Email,
-            ["contact_id", "kind", "address", "position"],
-            ((d.pk, k, a, i) for d in batch for i, (k, a) in enumerate(d.emails)),
+            ["contact_id", "kind", "address", "label", "position"],
+            ((d.pk, *e, i) for d in batch for i, e in enumerate(d.emails)),
         )
         copy(
             Address,
-            [
-                "contact_id",
-                "kind",
-                "street",
-                "city",
-                "region",
-                "postal_code",
-                "country",
-                "position",
-            ],
+            ["contact_id", *_ADDRESS_COLUMNS, "position"],
             (
-                (
-                    d.pk,
-                    a["kind"],
-                    a["street"],
-                    a["city"],
-                    a["region"],
-                    a["postal_code"],
-                    a["country"],
-                    i,
-                )
+                (d.pk, *[a[c] for c in _ADDRESS_COLUMNS], i)
                 for d in batch
                 for i, a in enumerate(d.addresses)
             ),
@@ -613,19 +598,27 @@ def import_run(*, contact_import_id: int) -> ContactImport | None:
     contact_import = ContactImport.objects.select_related("owner", "book").get(pk=contact_import_id)
     try:
         with contact_import.file.open("rb") as handle:
-            text = sniff.decode(handle.read(), contact_import.encoding)
-        contact_import.total = _count(contact_import, text)
+            data = handle.read()
+        contact_import.total = _count(contact_import, data)
         ContactImport.objects.filter(pk=contact_import.pk).update(total=contact_import.total)
-        _announce(contact_import)
+        announce(contact_import)
         run = _Run(contact_import)
         try:
-            for item in _records(contact_import, text):
+            for item in _records(contact_import, data):
                 run.take(item)
                 if len(run.pending) >= BATCH_SIZE or contact_import.processed % BATCH_SIZE == 0:
                     run.flush()
             run.flush()
+            contact_import.groups_created = run.write_groups()
         finally:
             run.writer.close()  # waits for the last batch; raises what failed in it
+        if contact_import.format != sniff.VCARD:
+            text = sniff.decode(data, contact_import.encoding)
+            contact_import.ignored_columns = csvfile.ignored_columns(text, contact_import.mapping)
+        if contact_import.processed == 0:
+            raise ApplicationError(
+                _("No contacts were found in this file; nothing was imported."), code="empty"
+            )
         contact_import.status = ContactImport.Status.DONE
     except ApplicationError as error:
         contact_import.status = ContactImport.Status.FAILED
@@ -638,31 +631,17 @@ def import_run(*, contact_import_id: int) -> ContactImport | None:
     contact_import.finished_at = timezone.now()
     # The report stays; the uploaded file (other people's personal data) does not.
     contact_import.file.delete(save=False)
-    contact_import.save(update_fields=["status", "error", "total", "finished_at", "file"])
-    _announce(contact_import)
+    contact_import.save(
+        update_fields=[
+            "status",
+            "error",
+            "total",
+            "finished_at",
+            "file",
+            "rejected",
+            "ignored_columns",
+            "groups_created",
+        ]
+    )
+    announce(contact_import)
     return contact_import
-
-
-# --- Export ------------------------------------------------------------------------------
-EXPORT_FORMATS = {
-    "vcard3": ("text/vcard; charset=utf-8", "vcf"),
-    "vcard4": ("text/vcard; charset=utf-8", "vcf"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-}
-
-
-def book_export(*, user: User, book: AddressBook, fmt: str) -> tuple[bytes, str, str]:
-    """A book's contacts as one vCard 3.0/4.0 or CSV file: (content, content type, file name)."""
-    if book.owner_id != user.pk:
-        raise PermissionDenied()
-    if fmt not in EXPORT_FORMATS:
-        raise ApplicationError(_("Choose vCard 3.0, vCard 4.0 or CSV."), code="invalid_format")
-    rows = selectors.contact_export_rows(user=user, book=book)
-    if fmt == "csv":
-        # A BOM so that Excel reads the file as UTF-8.
-        content = ("\ufeff" + csvfile.write(rows)).encode()
-    else:
-        content = "".join(vcard.write(rows, "4.0" if fmt == "vcard4" else "3.0")).encode()
-    content_type, ext = EXPORT_FORMATS[fmt]
-    safe = re.sub(r"[^\w.-]+", "-", book.name, flags=re.ASCII).strip("-") or "contacts"
-    return content, content_type, f"{safe}.{ext}"
