@@ -2,8 +2,10 @@
 
 Every queryset, foreign-key and many-to-many choice, and object URL is limited to the
 requesting admin's company (another company's object is a 404, not a redirect). A
-company admin cannot make anyone superuser, pick permissions one by one, or grant a
-role whose permissions they lack; staff status follows the Company admin role.
+company admin grants every company role (Company admin, CRM user, PSTN caller,
+Announcer) to anyone of their company, themselves included, but cannot make anyone
+superuser or staff, or pick permissions one by one; staff status follows the Company
+admin role.
 """
 
 from typing import Any
@@ -32,12 +34,8 @@ def _is_superuser(request: HttpRequest) -> bool:
 
 
 def grantable_roles(user: User) -> QuerySet[Group]:
-    """Role groups whose every permission `user` holds (a superuser may grant any group)."""
-    if user.is_superuser:
-        return Group.objects.all()
-    held = user.get_all_permissions()
-    names = [role for role, perms in roles.ROLE_PERMISSIONS.items() if set(perms) <= held]
-    return Group.objects.filter(name__in=names)
+    """Every company role for a company admin; any group for a superuser."""
+    return selectors.role_grantable_list(user=user)
 
 
 def _photo_html(user: User) -> str:
@@ -467,8 +465,9 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
             kwargs["label"] = _("Roles")
             kwargs["help_text"] = _(
-                "You can grant the roles whose permissions you hold yourself; "
-                "other roles the user has are kept."
+                "Company admins manage the company and its users; CRM users keep CRM "
+                "records; PSTN callers call phone numbers from the prepaid balance; "
+                "announcers send announcements to markets."
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -478,7 +477,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             obj.is_superuser = False
         if not change:
             obj.set_unusable_password()
-        # Roles the acting admin could not see in the form stay as they were.
+        # Groups the acting admin cannot grant (set by a superuser) stay as they were.
         form._kept_roles = (
             list(obj.groups.exclude(pk__in=grantable_roles(request.user))) if change else []
         )

@@ -180,6 +180,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+        # Said here, on the field, so that forms show this instead of the raw message of
+        # the case-insensitive constraint (which full_clean then skips for this field).
+        if (
+            self.email
+            and self.__class__.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError(
+                {"email": _("A user with this email address already exists.")}, code="unique"
+            )
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

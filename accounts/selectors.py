@@ -4,9 +4,11 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 
+from accounts import roles
 from accounts.models import Block, Company, ContactRequest, MonitorMark, Profile, Region, User
 
 
@@ -34,6 +36,16 @@ def user_colleagues(*, user: User):
     if user.company_id is None:
         return User.objects.none()
     return User.objects.filter(company_id=user.company_id, is_active=True)
+
+
+def role_grantable_list(*, user: User) -> QuerySet[Group]:
+    """The roles `user` may grant: every company role for a company admin (to anyone in
+    their company, themselves included), any group for a superuser, none otherwise."""
+    if user.is_superuser:
+        return Group.objects.all()
+    if user.company_id is None or not user.has_perm("accounts.manage_company"):
+        return Group.objects.none()
+    return Group.objects.filter(name__in=list(roles.ROLE_PERMISSIONS))
 
 
 def profile_get(*, user: User) -> Profile:
