@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import phones, roles, selectors, services
+from accounts import dates, phones, roles, selectors, services
 from accounts.models import Company, Profile, Region, User
 
 # Fields only a superuser sees on a user.
@@ -36,6 +36,18 @@ def _is_superuser(request: HttpRequest) -> bool:
 def grantable_roles(user: User) -> QuerySet[Group]:
     """Every company role for a company admin; any group for a superuser."""
     return selectors.role_grantable_list(user=user)
+
+
+def _when(field: str, label: Any) -> Any:
+    """A read-only admin column or field showing a datetime the way the viewer prefers."""
+
+    @admin.display(description=label, ordering=field, empty_value="—")
+    def show(self: Any, obj: Any) -> str | None:
+        value = getattr(obj, field)
+        return dates.datetime_text(value) if value else None
+
+    show.__name__ = f"{field}_shown"
+    return show
 
 
 def _photo_html(user: User) -> str:
@@ -151,10 +163,10 @@ def _scope_regions(request: HttpRequest, kwargs: dict[str, Any]) -> None:
 class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
     company_field = "pk"
     form = CompanyAdminForm
-    list_display = ["logo", "name", "website", "created_at"]
+    list_display = ["logo", "name", "website", "created_at_shown"]
     list_display_links = ["logo", "name"]
     search_fields = ["name"]
-    readonly_fields = ["logo", "created_at"]
+    readonly_fields = ["logo", "created_at_shown"]
     filter_horizontal = ["regions"]
     fieldsets = [
         (None, {"fields": ["logo", "name", "address", "website", "phone"]}),
@@ -163,8 +175,10 @@ class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
             _("Defaults for new members"),
             {"fields": ["default_time_zone", "default_dialling_country"]},
         ),
-        (_("Dates"), {"fields": ["created_at"]}),
+        (_("Dates"), {"fields": ["created_at_shown"]}),
     ]
+
+    created_at_shown = _when("created_at", _("created"))
 
     @admin.display(description=_("logo"))
     def logo(self, obj: Company) -> str:
@@ -364,7 +378,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         "last_name",
         "role_names",
         "status",
-        "last_login",
+        "last_login_shown",
     ]
     list_display_links = ["photo", "email"]
     list_filter = [RoleFilter, "is_active", InvitedFilter]
@@ -375,7 +389,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         "profile__job_title",
         "profile__department",
     ]
-    readonly_fields = ["last_login", "date_joined", "invited_at"]
+    readonly_fields = ["last_login_shown", "date_joined_shown", "invited_at_shown"]
     inlines = [ProfileInline]
     actions = ["deactivate"]
     fieldsets = [
@@ -383,7 +397,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         (_("Personal info"), {"fields": ["first_name", "last_name", "company"]}),
         (_("Roles"), {"fields": ["is_active", "groups"]}),
         (_("Superuser only"), {"fields": ["is_staff", "is_superuser", "user_permissions"]}),
-        (_("Dates"), {"fields": ["invited_at", "last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["invited_at_shown", "last_login_shown", "date_joined_shown"]}),
     ]
     add_fieldsets = [
         (
@@ -397,6 +411,10 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             },
         ),
     ]
+
+    last_login_shown = _when("last_login", _("last sign-in"))
+    date_joined_shown = _when("date_joined", _("date joined"))
+    invited_at_shown = _when("invited_at", _("invited"))
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list:
         return self.inlines if obj is not None else []  # the profile is made on save
