@@ -41,12 +41,14 @@ def index(request: HttpRequest) -> HttpResponse:
     if query:
         contacts = selectors.contact_search(user=request.user, query=query, limit=PAGE_SIZE)
         page = None
-        colleagues = selectors.directory_search(user=request.user, query=query)
+        found = selectors.directory_search(user=request.user, query=query)
+        colleagues = [u for u in found if u.company_id == request.user.company_id]
+        outsiders = [u for u in found if u.company_id != request.user.company_id]
     else:
         paginator = Paginator(selectors.contact_list(user=request.user, book=book), PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         contacts = list(page.object_list)
-        colleagues = []
+        colleagues, outsiders = [], []
     undo = None
     if request.GET.get("deleted", "").isdigit():
         undo = selectors.contact_get(
@@ -59,6 +61,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "colleagues": colleagues,
+            "outsiders": outsiders,
             "undo": undo,
         }
     )

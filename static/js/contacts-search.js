@@ -57,7 +57,7 @@ function personRow(user) {
   const labels = results.dataset;
   const row = el("li", { className: "list-group-item d-flex align-items-center gap-2" },
     el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true", "data-presence-user": user.id }),
-    el("span", { className: "flex-grow-1" }, `${user.name || user.email} `,
+    el("span", { className: "flex-grow-1 min-w-0 text-break" }, `${user.name || user.email} `,
       el("span", { className: "small text-body-secondary", text: user.email })));
   if (user.outside) {
     // people of other companies join the Online Monitor through a contact request
@@ -77,9 +77,17 @@ function render(data) {
   if (data.contacts.length) list.append(...data.contacts.map(contactRow));
   else list.append(el("li", { className: "list-group-item text-body-secondary", text: labels.labelNone }));
   const parts = [el("h2", { className: "h6", text: labels.labelContacts }), list];
-  if (data.colleagues.length) {
+  const colleagues = data.colleagues.filter((user) => !user.outside);
+  const outsiders = data.colleagues.filter((user) => user.outside);
+  if (colleagues.length) {
     parts.push(el("h2", { className: "h6", text: labels.labelColleagues }));
-    parts.push(el("ul", { className: "list-group" }, ...data.colleagues.map(personRow)));
+    parts.push(el("ul", { className: "list-group mb-3" }, ...colleagues.map(personRow)));
+  }
+  if (outsiders.length) {
+    // found by exact address or name only: not part of the company directory
+    parts.push(el("h2", { className: "h6", text: labels.labelOutsiders }));
+    parts.push(el("p", { className: "small text-body-secondary", text: labels.labelOutsidersNote }));
+    parts.push(el("ul", { className: "list-group" }, ...outsiders.map(personRow)));
   }
   results.replaceChildren(...parts);
   window.ucMonitor?.paintBadges(results);
