@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from accounts import dates, selectors
 
 # Paths that work before first-run setup.
-_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico")
+_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico", "/apple-touch-icon.png")
 
 
 class FirstRunMiddleware:

@@ -39,6 +39,9 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for these at the root whatever the page says.
+    path("favicon.ico", views.root_icon, {"name": "favicon.ico"}),
+    path("apple-touch-icon.png", views.root_icon, {"name": "apple-touch-icon.png"}),
     path("help/", views.help_page, name="help"),
     path("help/<slug:topic>/", views.help_page, name="help-topic"),
     path("soon/<slug:section>/", views.coming_soon, name="coming-soon"),

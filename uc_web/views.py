@@ -7,8 +7,15 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -43,6 +50,13 @@ def help_page(request: HttpRequest, topic: str = "getting-started") -> HttpRespo
     if topic not in HELP_TOPICS:
         raise Http404
     return render(request, f"uc_web/help/{topic}.html", {"topic": topic})
+
+
+@require_GET
+def root_icon(request: HttpRequest, name: str) -> HttpResponse:
+    """/favicon.ico and /apple-touch-icon.png, which browsers ask for whatever the page says:
+    to the static file (its hashed name in production)."""
+    return HttpResponsePermanentRedirect(static(name))
 
 
 def _check_database() -> None:
