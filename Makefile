@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEB_PACKAGES := chromium coturn sip-tester iproute2 socat util-linux
 
-.PHONY: run test lint check-deploy install install-dev system-deps vendor clean
+.PHONY: run dev test lint check-deploy install install-dev system-deps vendor clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: the embedded default (SQLite, in-process channel layer, no broker) on :8000
+## run: the embedded default (SQLite, in-process channel layer, no broker), served like
+## production (DEBUG off), on http://127.0.0.1:8000 (HOST, PORT: e.g. `PORT=8080 make run`)
 run: install
 	mkdir -p var/staticfiles
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py serve 127.0.0.1:8000
+	$(PY) manage.py serve
+
+## dev: the same with DEBUG on (tracebacks in the browser, static files from the source)
+dev: install
+	mkdir -p var/staticfiles
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py serve
 
 ## system-deps: Debian packages the tests drive (Chromium, coturn, sipp, namespaces)
 system-deps:

@@ -135,3 +135,16 @@ def test_every_page_names_its_icon(client, alice):
     assert 'rel="icon" href="/static/favicon.svg"' in page
     admin = client.get("/admin/").content.decode()
     assert 'rel="icon" href="/static/favicon.svg"' in admin
+
+
+@override_settings(DEBUG=False)
+def test_a_server_error_shows_our_500_page(client, monkeypatch):
+    def broken() -> bool:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("accounts.selectors.company_exists", broken)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong" in page and "RuntimeError" not in page
