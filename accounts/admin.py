@@ -489,35 +489,52 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_form(request, form, change)
+        # Adding someone invites them through the same service as the app's Users page.
+        data = form.cleaned_data
+        company = data.get("company") if _is_superuser(request) else request.user.company
+        groups = list(data.get("groups") or [])
+        user = services.user_invite(
+            company=company,
+            by=request.user,
+            email=data["email"],
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            roles_=[g.name for g in groups if g.name in roles.ROLE_PERMISSIONS],
+            base_url=request.build_absolute_uri("/"),
+        )
+        others = [g for g in groups if g.name not in roles.ROLE_PERMISSIONS]
+        if others:  # a superuser's own groups
+            user.groups.add(*others)
+        return user
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if not change:
+            return  # save_form created and invited them
         if not _is_superuser(request):
             obj.company_id = request.user.company_id
             obj.is_superuser = False
-        if not change:
-            obj.set_unusable_password()
         # Groups the acting admin cannot grant (set by a superuser) stay as they were.
-        form._kept_roles = (
-            list(obj.groups.exclude(pk__in=grantable_roles(request.user))) if change else []
-        )
-        was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()
+        form._kept_roles = list(obj.groups.exclude(pk__in=grantable_roles(request.user)))
+        was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
         super().save_model(request, obj, form, change)
         if was_active and not obj.is_active:
             services.user_deactivate(user=obj)  # also closes their sockets everywhere
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        if "groups" in form.cleaned_data:
-            chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
-            services.user_roles_set(user=user, roles_=chosen)
         if not change:
-            services.profile_ensure(user=user)
-            services.user_invitation_send(user=user, base_url=request.build_absolute_uri("/"))
             self.message_user(
                 request,
-                _("An invitation was sent to %(email)s.") % {"email": user.email},
+                _("An invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]},
                 messages.SUCCESS,
             )
+            return
+        super().save_related(request, form, formsets, change)
+        if "groups" in form.cleaned_data:
+            chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
+            services.user_roles_set(user=form.instance, roles_=chosen)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

@@ -6,7 +6,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import phones
+from accounts import phones, roles
 from accounts.models import Company, Profile, Region, User, time_zone_names
 
 
@@ -214,3 +214,34 @@ class MarketForm(forms.Form):
     name = forms.CharField(
         label=_("Market name"), max_length=100, help_text=_('For example "EMEA" or "UK retail".')
     )
+
+
+ROLE_HELP = {
+    roles.COMPANY_ADMIN: _("manages the company profile, users and their roles"),
+    roles.CRM_USER: _("keeps CRM records"),
+    roles.PSTN_CALLER: _("calls phone numbers from the prepaid balance"),
+    roles.ANNOUNCER: _("sends announcements to markets"),
+}
+
+
+class InviteForm(forms.Form):
+    """A company admin invites someone: they get an email with a link to join."""
+
+    email = forms.EmailField(label=_("Email address"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (name, f"{label}: {ROLE_HELP[name]}") for name, label in roles.ROLE_LABELS.items()
+        ],
+        help_text=_("You can change roles later in Company admin."),
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("A user with this email address already exists."))
+        return email

@@ -80,6 +80,27 @@ def person_list(*, user: User) -> QuerySet[User]:
     return User.objects.filter(related)
 
 
+def member_list(*, user: User) -> QuerySet[User]:
+    """Everyone in the acting user's company, deactivated people too, with their roles."""
+    if user.company_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(company_id=user.company_id)
+        .select_related("profile")
+        .prefetch_related("groups")
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def invitation_list(*, user: User) -> QuerySet[User]:
+    """People of the acting user's company invited and not joined yet, newest first."""
+    return (
+        member_list(user=user)
+        .filter(is_active=True, invited_at__isnull=False, last_login__isnull=True)
+        .order_by("-invited_at")
+    )
+
+
 def company_get(*, user: User) -> Company | None:
     """The company the acting user belongs to."""
     if user.company_id is None:

@@ -4,7 +4,7 @@ from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,7 +67,9 @@ def user_create(
     """Create a user in a company; company admins may use the admin site."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError("A user with this email address already exists.", code="email_taken")
+        raise ApplicationError(
+            _("A user with this email address already exists."), code="email_taken"
+        )
     user = User(
         company=company,
         email=email,
@@ -249,15 +251,85 @@ def market_delete(*, region: Region, by: User) -> None:
     region.delete()
 
 
-def user_invitation_send(*, user: User, base_url: str) -> User:
-    """Mark the user invited and e-mail them a link to choose their password (on commit)."""
+def _check_roles(roles_: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(roles_))
+    unknown = set(chosen) - set(roles.ROLE_PERMISSIONS)
+    if unknown:
+        raise ApplicationError(_("These are not roles: %(names)s") % {"names": ", ".join(unknown)})
+    return chosen
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    company: Company,
+    by: User,
+    email: str,
+    base_url: str,
+    first_name: str = "",
+    last_name: str = "",
+    roles_: Iterable[str] = (),
+) -> User:
+    """A company admin adds someone to their company: an account without a password, the
+    roles chosen, and an e-mail with a link to join (the app's page and Django admin)."""
+    _check_company_admin(company=company, by=by)
+    user = user_create(
+        company=company,
+        email=email,
+        password=None,
+        first_name=first_name,
+        last_name=last_name,
+        roles_=_check_roles(roles_),
+    )
+    return user_invitation_send(user=user, by=by, base_url=base_url)
+
+
+def user_invitation_send(*, user: User, base_url: str, by: User | None = None) -> User:
+    """Mark the user invited and e-mail them a link to join (on commit)."""
     from accounts import tasks
 
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
-    user_id = user.pk
-    transaction.on_commit(lambda: tasks.user_invitation_mail.delay(user_id, base_url))
+    user_id, by_id = user.pk, by.pk if by is not None else None
+    transaction.on_commit(lambda: tasks.user_invitation_mail.delay(user_id, base_url, by_id))
     return user
+
+
+def _check_pending_invitation(*, user: User, by: User) -> None:
+    if user.company is None:
+        raise PermissionDenied(_("Only this company's admins may change it."))
+    _check_company_admin(company=user.company, by=by)
+    if not user.is_active or not user.is_invited:
+        raise ApplicationError(
+            _("%(email)s has already joined, so there is no invitation to change.")
+            % {"email": user.email},
+            code="not_invited",
+        )
+
+
+@transaction.atomic
+def user_invitation_resend(*, user: User, by: User, base_url: str) -> User:
+    """Send an invitation again with a fresh link (the old link keeps working until used)."""
+    _check_pending_invitation(user=user, by=by)
+    return user_invitation_send(user=user, by=by, base_url=base_url)
+
+
+@transaction.atomic
+def user_invitation_revoke(*, user: User, by: User) -> None:
+    """Withdraw an invitation: its link stops working and the address can be invited again.
+
+    The account goes, unless someone already called it (calls keep both people); then it
+    is deactivated and its link made useless instead."""
+    _check_pending_invitation(user=user, by=by)
+    try:
+        with transaction.atomic():
+            user.delete()
+    except ProtectedError:
+        user.is_active = False
+        user.invited_at = None
+        user.set_unusable_password()  # a new hash: the mailed link no longer matches
+        user.save(update_fields=["is_active", "invited_at", "password"])
+        user_sessions_revalidate(user=user)
 
 
 def user_set_password(*, user: User, password: str) -> User:

@@ -16,4 +16,11 @@ urlpatterns = [
     path("company/logo/remove/", views.company_logo_remove, name="company-logo-remove"),
     path("company/<int:pk>/logo-<slug:size>.webp", views.company_logo, name="company-logo"),
     path("company/markets/<int:pk>/delete/", views.market_delete, name="market-delete"),
+    path("company/users/", views.users, name="users"),
+    path(
+        "company/invitations/<int:pk>/<slug:action>/",
+        views.invitation_action,
+        name="invitation-action",
+    ),
+    path("join/<str:uidb36>/<str:key>/", views.join, name="join"),
 ]

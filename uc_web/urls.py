@@ -38,6 +38,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("welcome/", views.welcome, name="welcome"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for these at the root whatever the page says.
     path("favicon.ico", views.root_icon, {"name": "favicon.ico"}),
