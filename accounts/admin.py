@@ -306,7 +306,7 @@ class ProfileInline(admin.StackedInline):
 
 
 class UserInviteForm(forms.ModelForm):
-    """Adding a user invites them: no password here, they choose it from the e-mail."""
+    """Adding a user invites them: no password here, they set it from the email."""
 
     class Meta:
         model = User
@@ -406,7 +406,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
                 "classes": ["wide"],
                 "fields": ["email", "first_name", "last_name", "company", "groups"],
                 "description": _(
-                    "The new user receives an e-mail with a link to choose their password."
+                    "The new user receives an email with a link to join and set their password."
                 ),
             },
         ),

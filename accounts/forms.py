@@ -1,5 +1,6 @@
 from typing import Any
 
+from allauth.account.forms import LoginForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -8,6 +9,16 @@ from django_countries import countries
 
 from accounts import phones, roles
 from accounts.models import Company, Profile, Region, User, time_zone_names
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form with one "Forgot your password?" link (the page's own)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
+        if "remember" in self.fields:
+            self.fields["remember"].label = _("Keep me signed in on this browser")
 
 
 class SetupForm(forms.Form):

@@ -271,7 +271,7 @@ def user_invite(
     roles_: Iterable[str] = (),
 ) -> User:
     """A company admin adds someone to their company: an account without a password, the
-    roles chosen, and an e-mail with a link to join (the app's page and Django admin)."""
+    roles chosen, and an email with a link to join (the app's page and Django admin)."""
     _check_company_admin(company=company, by=by)
     user = user_create(
         company=company,
@@ -285,7 +285,7 @@ def user_invite(
 
 
 def user_invitation_send(*, user: User, base_url: str, by: User | None = None) -> User:
-    """Mark the user invited and e-mail them a link to join (on commit)."""
+    """Mark the user invited and email them a link to join (on commit)."""
     from accounts import tasks
 
     user.invited_at = timezone.now()

@@ -226,7 +226,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="Search names, company, e-mail, phone"),
+            OpenApiParameter("q", str, description="Search names, company, email, phone"),
             OpenApiParameter("book", int),
             OpenApiParameter("trash", bool),
         ]

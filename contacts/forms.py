@@ -77,12 +77,12 @@ class ContactForm(forms.Form):
             )
         for i in range(email_rows):
             self.fields[f"email_{i}_kind"] = forms.ChoiceField(
-                label=_("E-mail %(n)s type") % {"n": i + 1},
+                label=_("Email %(n)s type") % {"n": i + 1},
                 choices=Email.Kind.choices,
                 required=False,
             )
             self.fields[f"email_{i}_address"] = forms.CharField(
-                label=_("E-mail %(n)s") % {"n": i + 1}, max_length=254, required=False
+                label=_("Email %(n)s") % {"n": i + 1}, max_length=254, required=False
             )
 
     def phone_fields(self) -> list[tuple[Any, Any]]:

@@ -121,7 +121,7 @@ def _validated(data: ContactInput, by: User) -> records.ContactData:
     clean = records.clean(parsed, selectors.dialling_country_for(by))
     if isinstance(clean, records.Rejected):
         raise ApplicationError(
-            _("Give the contact a name, a company, an e-mail address or a phone number."),
+            _("Give the contact a name, a company, an email address or a phone number."),
             code="empty_contact",
         )
     if clean.problems:

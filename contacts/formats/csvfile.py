@@ -62,7 +62,7 @@ CUSTOM_TARGETS = [
     ("full_name", _("Full name")),
     ("company", _("Company")),
     ("job_title", _("Job title")),
-    ("email", _("E-mail")),
+    ("email", _("Email")),
     ("phone:mobile", _("Mobile phone")),
     ("phone:work", _("Work phone")),
     ("phone:home", _("Home phone")),
