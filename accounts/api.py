@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -272,7 +273,13 @@ class MonitorAddResultSerializer(serializers.Serializer):
     request = serializers.IntegerField(allow_null=True)
 
 
-NO_ONE_TO_ADD = "No one you can add has that email address."
+# The same words whether or not the address has an account, so they reveal nothing.
+NO_ONE_TO_ADD = _(
+    "No one you can add has that email address. People outside your company can be added "
+    "only if they allow it: they choose to be found by their email address and to take "
+    "contact requests from anyone. Check the address, or ask them to allow it (Profile, "
+    "Options)."
+)
 
 
 class MonitorPeopleView(APIView):

@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import timedelta
 from functools import cache
 from typing import Any, ClassVar
 
@@ -408,7 +409,12 @@ class Profile(models.Model):
 
 
 class ContactRequest(models.Model):
-    """One user asking another to become contacts: accepted, both see each other's presence."""
+    """One user asking another to become contacts: accepted, both see each other's presence.
+
+    One not accepted within EXPIRES_AFTER expires: it no longer shows on either side and the
+    sender may ask again (a declined request looks pending to its sender until then)."""
+
+    EXPIRES_AFTER: ClassVar[timedelta] = timedelta(days=30)
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")

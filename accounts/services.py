@@ -396,15 +396,20 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
         raise _not_allowed()
     if selectors.is_contact(user_id=sender.pk, other_id=recipient.pk):
         raise ApplicationError(_("You are already contacts."), code="already_contacts")
+    cutoff = selectors.contact_request_cutoff()
     theirs = (
         ContactRequest.objects.select_for_update()
         .filter(sender=recipient, recipient=sender)
         .first()
     )
-    if theirs is not None:  # pending, or declined earlier and now wanted after all
+    if theirs is not None and theirs.created_at < cutoff:
+        theirs.delete()  # expired: they may no longer want it, so it counts for nothing
+    elif theirs is not None:  # pending, or declined earlier and now wanted after all
         return contact_request_accept(request=theirs, by=sender)
-    existing = ContactRequest.objects.filter(sender=sender, recipient=recipient).first()
-    if existing is not None:
+    existing = (
+        ContactRequest.objects.select_for_update().filter(sender=sender, recipient=recipient).first()
+    )
+    if existing is not None and existing.created_at >= cutoff:
         return existing  # asking again changes nothing (a declined one stays declined)
     hour_ago = timezone.now() - timedelta(hours=1)
     if (
@@ -415,6 +420,8 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
             _("You have sent many contact requests in the last hour. Try again later."),
             code="rate_limited",
         )
+    if existing is not None:  # expired unanswered (or declined): asked afresh
+        existing.delete()
     request = ContactRequest(sender=sender, recipient=recipient, message=" ".join(message.split()))
     request.full_clean()
     request.save()
@@ -447,7 +454,8 @@ def contact_request_accept(*, request: ContactRequest, by: User) -> ContactReque
 
 @transaction.atomic
 def contact_request_decline(*, request: ContactRequest, by: User) -> ContactRequest:
-    """The recipient declines; the sender is not told and cannot ask again."""
+    """The recipient declines; the sender is not told and cannot ask again until the
+    request expires (ContactRequest.EXPIRES_AFTER)."""
     _check_recipient(request, by)
     if request.state == ContactRequest.State.PENDING:
         request.state = ContactRequest.State.DECLINED
@@ -464,6 +472,19 @@ def contact_request_cancel(*, request: ContactRequest, by: User) -> None:
         raise PermissionDenied(_("Only the sender can withdraw an unanswered request."))
     request.delete()
     _monitor_changed(request.sender_id, request.recipient_id)
+
+
+@transaction.atomic
+def contact_requests_expire() -> int:
+    """Delete the requests that expired unaccepted; both sides' monitors reload (periodic)."""
+    expired = ContactRequest.objects.select_for_update().filter(
+        created_at__lt=selectors.contact_request_cutoff()
+    ).exclude(state=ContactRequest.State.ACCEPTED)
+    pairs = list(expired.values_list("sender_id", "recipient_id"))
+    if pairs:
+        expired.delete()
+        _monitor_changed(*sorted({pk for pair in pairs for pk in pair}))
+    return len(pairs)
 
 
 @transaction.atomic

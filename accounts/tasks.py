@@ -50,6 +50,14 @@ def user_invitation_mail(user_id: int, base_url: str, by_id: int | None = None) 
 
 
 @shared_task
+def contact_requests_expire() -> int:
+    """Remove contact requests left unaccepted for 30 days (hourly from beat)."""
+    from accounts import services
+
+    return services.contact_requests_expire()
+
+
+@shared_task
 def presence_sweep() -> int:
     """Mark offline the connections whose heartbeat stopped (every 15 s from beat)."""
     return async_to_sync(presence.presence_sweep)()

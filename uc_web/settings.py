@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
+    "contact-requests-expire": {
+        "task": "accounts.tasks.contact_requests_expire",
+        "schedule": 3600.0,
+    },
     "calls-sweep": {"task": "calls.tasks.calls_sweep", "schedule": 15.0},
     "contacts-trash-purge": {
         "task": "contacts.tasks.contacts_trash_purge",
