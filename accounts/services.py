@@ -406,9 +406,8 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
         theirs.delete()  # expired: they may no longer want it, so it counts for nothing
     elif theirs is not None:  # pending, or declined earlier and now wanted after all
         return contact_request_accept(request=theirs, by=sender)
-    existing = (
-        ContactRequest.objects.select_for_update().filter(sender=sender, recipient=recipient).first()
-    )
+    mine = ContactRequest.objects.select_for_update().filter(sender=sender, recipient=recipient)
+    existing = mine.first()
     if existing is not None and existing.created_at >= cutoff:
         return existing  # asking again changes nothing (a declined one stays declined)
     hour_ago = timezone.now() - timedelta(hours=1)
@@ -477,9 +476,11 @@ def contact_request_cancel(*, request: ContactRequest, by: User) -> None:
 @transaction.atomic
 def contact_requests_expire() -> int:
     """Delete the requests that expired unaccepted; both sides' monitors reload (periodic)."""
-    expired = ContactRequest.objects.select_for_update().filter(
-        created_at__lt=selectors.contact_request_cutoff()
-    ).exclude(state=ContactRequest.State.ACCEPTED)
+    expired = (
+        ContactRequest.objects.select_for_update()
+        .filter(created_at__lt=selectors.contact_request_cutoff())
+        .exclude(state=ContactRequest.State.ACCEPTED)
+    )
     pairs = list(expired.values_list("sender_id", "recipient_id"))
     if pairs:
         expired.delete()
