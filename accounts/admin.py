@@ -380,7 +380,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         "status",
         "last_login_shown",
     ]
-    list_display_links = ["photo", "email"]
+    list_display_links = ["email"]  # the photo is no second, nameless link to the same page
     list_filter = [RoleFilter, "is_active", InvitedFilter]
     search_fields = [
         "email",

@@ -43,12 +43,12 @@ function contactRow(contact) {
   const details = [];
   if (contact.phones.length) details.push(el("span", { text: contact.phones[0].display }));
   if (contact.emails.length) details.push(el("span", { className: "ms-2", text: contact.emails[0].address }));
-  const name = el("a", { className: "fw-semibold text-decoration-none", href, text: contact.display_name });
-  const body = el("div", { className: "flex-grow-1" }, name);
+  const name = el("a", { className: "fw-semibold text-decoration-none text-break", href, text: contact.display_name });
+  const body = el("div", { className: "flex-grow-1 min-w-0" }, name);
   if (contact.company && contact.company !== contact.display_name) {
     body.append(" ", el("span", { className: "text-body-secondary small", text: `· ${contact.company}` }));
   }
-  body.append(el("div", { className: "small text-body-secondary" }, ...details));
+  body.append(el("div", { className: "small text-body-secondary text-truncate" }, ...details));
   return el("li", { className: "list-group-item d-flex align-items-center gap-3", "data-contact-id": contact.id },
     el("span", {}, ...icon(contact)), body);
 }
