@@ -64,6 +64,46 @@ class SetupForm(forms.Form):
         return data
 
 
+class _OnDemandMixin:
+    """Renders only the chosen option(s) (and a blank one); the browser loads the rest from
+    `data-choices-url` when the list is opened (static/js/choices.js). Validation still
+    knows every choice."""
+
+    def __init__(self, kind: str, attrs: dict[str, Any] | None = None):
+        super().__init__({**(attrs or {}), "data-choices": kind})  # type: ignore[call-arg]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        from django.urls import reverse
+
+        context = super().get_context(name, value, attrs)  # type: ignore[misc]
+        kind = context["widget"]["attrs"]["data-choices"]
+        context["widget"]["attrs"].update(
+            {
+                "data-choices-url": reverse("api:choices", args=[kind]),
+                "data-no-results": _("Nothing matches."),
+                "data-loading-label": _("Loading…"),
+            }
+        )
+        return context
+
+    def optgroups(self, name: str, value: list[str], attrs: dict[str, Any] | None = None) -> Any:
+        chosen = {str(v) for v in value if v not in (None, "")}
+        every = self.choices  # type: ignore[has-type]
+        self.choices = [c for c in every if str(c[0]) in chosen or c[0] == ""]
+        try:
+            return super().optgroups(name, value, attrs)  # type: ignore[misc]
+        finally:
+            self.choices = every
+
+
+class OnDemandSelect(_OnDemandMixin, forms.Select):
+    pass
+
+
+class OnDemandSelectMultiple(_OnDemandMixin, forms.SelectMultiple):
+    pass
+
+
 def _model_field(model: type, name: str, **kwargs: Any) -> forms.Field:
     """The form field a model field would get: same label, help text and validators."""
     return model._meta.get_field(name).formfield(**kwargs)
@@ -130,12 +170,13 @@ class PhotoForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = forms.ChoiceField(label=_("Time zone"), widget=OnDemandSelect("time-zones"))
     language = forms.ChoiceField(label=_("Language"))
     date_format = _model_field(Profile, "date_format")
     dialling_country = forms.ChoiceField(
         label=_("Default dialling country"),
         help_text=_("Phone numbers you type without + and a country code belong to this country."),
+        widget=OnDemandSelect("countries"),
     )
     ring_timeout_seconds = _model_field(Profile, "ring_timeout_seconds", min_value=5, max_value=120)
     sounds_enabled = _model_field(Profile, "sounds_enabled")
@@ -176,8 +217,11 @@ class RegionsForm(forms.Form):
         label=_("Regions and markets"),
         queryset=Region.objects.none(),
         required=False,
-        help_text=_("Hold Ctrl (or ⌘) to choose several. Announcements reach these markets."),
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_(
+            "Type to find a country or market; choose as many as you like. "
+            "Announcements reach these markets."
+        ),
+        widget=OnDemandSelectMultiple("regions"),
     )
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any):
@@ -191,12 +235,15 @@ class CompanyForm(forms.Form):
     website = _model_field(Company, "website", assume_scheme="https")
     phone = _model_field(Company, "phone", max_length=40)
     default_time_zone = forms.ChoiceField(
-        label=_("Default time zone"), help_text=_("New members start with this time zone.")
+        label=_("Default time zone"),
+        help_text=_("New members start with this time zone."),
+        widget=OnDemandSelect("time-zones"),
     )
     default_dialling_country = forms.ChoiceField(
         label=_("Default dialling country"),
         required=False,
         help_text=_("New members start with this dialling country."),
+        widget=OnDemandSelect("countries"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -31,6 +31,7 @@ api_v1 = [
         name="contact-request",
     ),
     path("blocks/", accounts_api.BlockListView.as_view(), name="blocks"),
+    path("choices/<slug:kind>/", accounts_api.ChoicesView.as_view(), name="choices"),
     path("blocks/<int:pk>/", accounts_api.BlockView.as_view(), name="block"),
     path("", include("contacts.api_urls")),
     path("", include("calls.api_urls")),

@@ -1,5 +1,6 @@
 // Profile and company pages: preview a chosen image, refuse an oversized one before
 // uploading it, and fill the time zone from the browser. The server checks everything again.
+import { enhanceChoices } from "./choices.js";
 
 for (const form of document.querySelectorAll("form[data-max-bytes]")) {
   const input = form.querySelector('input[type="file"]');
@@ -33,28 +34,26 @@ for (const form of document.querySelectorAll("form[data-max-bytes]")) {
 for (const button of document.querySelectorAll("[data-target]#detect-time-zone")) {
   const select = document.getElementById(button.dataset.target);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (!select || !zone || ![...select.options].some((o) => o.value === zone)) {
+  if (!select || !zone) {
     button.hidden = true;
     continue;
   }
   button.addEventListener("click", () => {
-    select.value = zone;
-    select.dispatchEvent(new Event("change", { bubbles: true }));
-  });
-}
-
-// Typing in a filter box hides the options of its list that do not match (chosen ones stay).
-for (const box of document.querySelectorAll("input[data-filter-for]")) {
-  const select = document.getElementById(box.dataset.filterFor);
-  if (!select) continue;
-  box.parentElement.hidden = false; // useful only with this script
-  box.addEventListener("input", () => {
-    const wanted = box.value.trim().toLocaleLowerCase();
-    for (const option of select.options) {
-      option.hidden = Boolean(wanted) && !option.selected && !option.text.toLocaleLowerCase().includes(wanted);
+    // The list is loaded on demand; the browser's zone is added (the server checks it).
+    const control = select.tomselect;
+    if (control) {
+      control.addOption({ value: zone, text: zone.replaceAll("_", " ") });
+      control.setValue(zone);
+    } else {
+      if (![...select.options].some((o) => o.value === zone)) select.add(new Option(zone, zone));
+      select.value = zone;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
     }
   });
 }
+
+// Time zones, countries, regions and markets: searchable, loaded when opened.
+enhanceChoices(document);
 
 // Turning desktop notifications on asks the browser for permission right away.
 const notify = document.getElementById("id_preferences-desktop_notifications");
