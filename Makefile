@@ -67,13 +67,17 @@ check-deploy: install
 vendor:
 	rm -rf var/npm && mkdir -p var/npm && cp package.json var/npm/
 	cd var/npm && npm install --no-audit --no-fund --ignore-scripts
-	rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons static/vendor/tom-select
+	rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons \
+	  static/vendor/turbo static/vendor/stimulus static/vendor/tom-select
 	cp var/npm/node_modules/bootstrap/dist/css/bootstrap.min.css* static/vendor/bootstrap/
 	cp var/npm/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/
 	cp var/npm/node_modules/bootstrap/LICENSE static/vendor/bootstrap/
 	cp -r var/npm/node_modules/bootstrap-icons/font/bootstrap-icons.min.css \
 	  var/npm/node_modules/bootstrap-icons/font/fonts var/npm/node_modules/bootstrap-icons/LICENSE \
 	  static/vendor/bootstrap-icons/
+	cp var/npm/node_modules/@hotwired/turbo/dist/turbo.es2017-esm.js static/vendor/turbo/
+	cp var/npm/node_modules/@hotwired/stimulus/dist/stimulus.js \
+	  var/npm/node_modules/@hotwired/stimulus/LICENSE.md static/vendor/stimulus/
 	cp var/npm/node_modules/tom-select/dist/js/tom-select.complete.min.js* \
 	  var/npm/node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css* \
 	  var/npm/node_modules/tom-select/LICENSE static/vendor/tom-select/

@@ -15,12 +15,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import phones, presence, selectors, services
-from accounts.models import Profile, Region, User, time_zone_names
+from accounts.models import ContactRequest, Profile, Region, User, time_zone_names
+from uc_web.lib import publicid
+from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
+
+USER = publicid.kind_of(User)
 
 PROFILE_API_FIELDS = list(Profile.EDITABLE_FIELDS)
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(PublicModelSerializer):
     company = serializers.CharField(source="company.name", default=None, read_only=True)
     name = serializers.CharField(source="get_full_name", read_only=True)
     roles = serializers.SerializerMethodField()
@@ -75,7 +79,7 @@ class MeSerializer(serializers.ModelSerializer):
     directory_visible_outside = serializers.BooleanField(
         source="profile.directory_visible_outside", required=False
     )
-    regions = serializers.PrimaryKeyRelatedField(
+    regions = PublicIdRelatedField(
         source="profile.regions", many=True, queryset=Region.objects.none(), required=False
     )
 
@@ -158,7 +162,7 @@ class MeView(APIView):
 
 
 class PresencePersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField(USER)
     name = serializers.CharField()
     email = serializers.EmailField()
     initials = serializers.CharField()
@@ -180,7 +184,7 @@ class MyPresenceSerializer(serializers.Serializer):
 
 
 class RequestPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField(USER)
     name = serializers.CharField()
     email = serializers.EmailField()
     initials = serializers.CharField()
@@ -189,7 +193,7 @@ class RequestPersonSerializer(serializers.Serializer):
 
 
 class ContactRequestSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField(publicid.kind_of(ContactRequest))
     sender = RequestPersonSerializer()
     message = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
@@ -199,16 +203,6 @@ class PresenceSnapshotSerializer(serializers.Serializer):
     me = MyPresenceSerializer()
     people = PresencePersonSerializer(many=True)
     requests = ContactRequestSerializer(many=True, help_text="Requests waiting for my answer")
-
-
-def _person(user: User) -> dict[str, Any]:
-    return {
-        "id": user.pk,
-        "name": user.get_full_name() or user.email,
-        "email": user.email,
-        "initials": user.initials,
-        "photo": user.photo_url_small,
-    }
 
 
 class PresenceView(APIView):
@@ -230,7 +224,7 @@ class PresenceView(APIView):
             "me": {"state": mine.state.value, "manual": mine.manual, "text": mine.text},
             "people": [
                 {
-                    **_person(entry.user),
+                    **selectors.person_data(entry.user),
                     "group": entry.group,
                     "relation": entry.relation,
                     "favourite": entry.favourite,
@@ -242,7 +236,7 @@ class PresenceView(APIView):
                 {
                     "id": req.pk,
                     "sender": {
-                        **_person(req.sender),
+                        **selectors.person_data(req.sender),
                         "company": req.sender.company.name if req.sender.company else "",
                     },
                     "message": req.message,
@@ -256,7 +250,7 @@ class PresenceView(APIView):
 
 class MonitorAddSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
-    user = serializers.IntegerField(required=False, help_text="A user id (from the directory)")
+    user = PublicIdField(USER, required=False, help_text="A user id (from the directory)")
     message = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +264,7 @@ class MonitorAddResultSerializer(serializers.Serializer):
         choices=["colleague", "request"],
         help_text="colleague: in the monitor now; request: a contact request was sent",
     )
-    request = serializers.IntegerField(allow_null=True)
+    request = PublicIdField(publicid.kind_of(ContactRequest), allow_null=True)
 
 
 # The same words whether or not the address has an account, so they reveal nothing.
@@ -356,7 +350,7 @@ class ContactRequestView(APIView):
 
 
 class BlockedPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="blocked.pk")
+    id = PublicIdField(USER, source="blocked_id")
     name = serializers.CharField(source="blocked.__str__")
     email = serializers.EmailField(source="blocked.email")
     created_at = serializers.DateTimeField()

@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
 from django.utils.translation import gettext_lazy as _
+
+from uc_web.lib import publicid
 
 
 class AccountsConfig(AppConfig):
@@ -8,6 +11,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        publicid.register("user", "accounts.user")
+        publicid.register("company", "accounts.company")
+        publicid.register("region", "accounts.region")
+        publicid.register("contact_request", "accounts.contactrequest")
+        register_converter(publicid.ResetUserConverter, "reset_user")
         from accounts import regions, roles
 
         # Like Django's own permissions: (re)created after migrate and after flush.

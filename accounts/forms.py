@@ -9,6 +9,7 @@ from django_countries import countries
 
 from accounts import phones, roles
 from accounts.models import Company, Profile, Region, User, time_zone_names
+from uc_web.lib.forms import PublicModelMultipleChoiceField
 
 
 class SignInForm(LoginForm):
@@ -213,7 +214,7 @@ class OptionsForm(forms.Form):
 
 
 class RegionsForm(forms.Form):
-    regions = forms.ModelMultipleChoiceField(
+    regions = PublicModelMultipleChoiceField(
         label=_("Regions and markets"),
         queryset=Region.objects.none(),
         required=False,

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from uc_web.lib import realtime
+from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -325,6 +325,7 @@ async def publish(*, user_id: int, company_id: int | None, before: Snapshot | No
     after = await _snapshot(user_id)
     audience = await database_sync_to_async(selectors.presence_audience)(user_id=user_id)
     visibility = audience.visibility
+    person = publicid.encode("accounts.user", user_id)
 
     def seen(snapshot: Snapshot | None, visible: bool) -> dict[str, Any] | None:
         if snapshot is None:
@@ -334,7 +335,7 @@ async def publish(*, user_id: int, company_id: int | None, before: Snapshot | No
     async def tell(group: str, visible: bool, skip: frozenset[int] = frozenset()) -> None:
         public = seen(after, visible)
         if seen(before, visible) != public:
-            event = {"type": "presence.changed", "user": user_id, **(public or {})}
+            event = {"type": "presence.changed", "user": person, **(public or {})}
             await realtime.agroup_send(group, event, skip=skip)
 
     contacts_visible = visibility != Profile.PresenceVisibility.NOBODY

@@ -12,6 +12,19 @@ from django.utils.crypto import constant_time_compare
 
 from accounts import roles
 from accounts.models import Block, Company, ContactRequest, MonitorMark, Profile, Region, User
+from uc_web.lib import publicid
+
+
+def person_data(person: User) -> dict[str, str]:
+    """How a person appears in the API and in events (the monitor, calls, requests): the
+    one place that builds it. The caller decides whether the viewer may see this person."""
+    return {
+        "id": publicid.of(person),
+        "name": person.get_full_name() or person.email,
+        "email": person.email,
+        "initials": person.initials,
+        "photo": person.photo_url_small,
+    }
 
 
 def company_exists() -> bool:

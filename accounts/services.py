@@ -18,7 +18,7 @@ from accounts.models import (
     Region,
     User,
 )
-from uc_web.lib import media, realtime
+from uc_web.lib import media, publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 PROFILE_FIELDS = frozenset(Profile.EDITABLE_FIELDS)
@@ -424,10 +424,10 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
     request = ContactRequest(sender=sender, recipient=recipient, message=" ".join(message.split()))
     request.full_clean()
     request.save()
-    recipient_id, pk = recipient.pk, request.pk
+    recipient_id, public_id = recipient.pk, publicid.of(request)
     transaction.on_commit(
         lambda: realtime.send_to_users(
-            [recipient_id], {"type": "contact_request.received", "id": pk}
+            [recipient_id], {"type": "contact_request.received", "id": public_id}
         )
     )
     _monitor_changed(sender.pk, recipient.pk)

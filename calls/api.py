@@ -9,12 +9,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as account_selectors
+from accounts.models import User
 from calls import selectors, services, turn
 from calls.models import Call
+from uc_web.lib import publicid
+from uc_web.lib.api import PublicIdField
 
 
 class PeerSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField(publicid.kind_of(User))
     name = serializers.CharField()
     email = serializers.EmailField()
     initials = serializers.CharField()
@@ -24,7 +28,7 @@ class PeerSerializer(serializers.Serializer):
 class CallSerializer(serializers.Serializer):
     """A call as the requesting user sees it (the same shape the `call.*` events carry)."""
 
-    id = serializers.IntegerField()
+    id = PublicIdField(publicid.kind_of(Call))
     direction = serializers.ChoiceField(choices=["incoming", "outgoing"])
     peer = PeerSerializer()
     media = serializers.ChoiceField(choices=Call.Media.choices)
@@ -140,15 +144,4 @@ class CallablePeopleView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:100]
         people = selectors.callable_people(user=request.user, query=query)
-        return Response(
-            [
-                {
-                    "id": p.pk,
-                    "name": p.get_full_name() or p.email,
-                    "email": p.email,
-                    "initials": p.initials,
-                    "photo": p.photo_url_small,
-                }
-                for p in people
-            ]
-        )
+        return Response([account_selectors.person_data(p) for p in people])

@@ -10,5 +10,5 @@ urlpatterns = [
     path("calls/missed-seen/", api.MissedSeenView.as_view(), name="call-missed-seen"),
     path("calls/ice-servers/", api.IceServersView.as_view(), name="call-ice-servers"),
     path("calls/people/", api.CallablePeopleView.as_view(), name="call-people"),
-    path("calls/<int:pk>/", api.CallDetailView.as_view(), name="call-detail"),
+    path("calls/<call:pk>/", api.CallDetailView.as_view(), name="call-detail"),
 ]

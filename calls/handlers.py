@@ -18,10 +18,12 @@ from accounts import presence
 from accounts.models import User
 from calls import selectors, services
 from calls.models import Call
-from uc_web.lib import realtime
+from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
+CALL = publicid.kind_of(Call)
+USER = publicid.kind_of(User)
 
 # Timers of this process (ring timeouts, resume grace); the periodic sweep
 # (calls.tasks.calls_sweep) covers them if this process dies.
@@ -61,13 +63,15 @@ async def _run(consumer: Any, service: Callable[..., Any], **kwargs: Any) -> Any
 async def handle(consumer: Any, message: dict[str, Any]) -> None:
     """call.start / accept / decline / cancel / hangup / resume / signal."""
     kind = message["type"]
-    call_id = message.get("call")
+    # Ids arrive as public ids; anything else becomes None, which services answer with
+    # not_found like the id of a call that is not yours.
+    call_id = publicid.decode_or_none(CALL, message.get("call"))
     channel = consumer.channel_name
     if kind == "call.start":
         call = await _in_thread(
             lambda: services.call_start(
                 caller=_user(consumer),
-                callee_id=message.get("callee"),
+                callee_id=publicid.decode_or_none(USER, message.get("callee")),
                 media=message.get("media"),
                 device=message.get("device"),
                 channel=channel,

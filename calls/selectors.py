@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from accounts import selectors as account_selectors
 from accounts.models import User
 from calls.models import Call
+from uc_web.lib import publicid
 
 FILTERS = ("missed", "incoming", "outgoing")
 
@@ -77,15 +78,9 @@ def call_data(*, call: Call, user: User) -> dict[str, Any]:
     peer = call.callee if outgoing else call.caller
     duration = call.duration
     return {
-        "id": call.pk,
+        "id": publicid.of(call),
         "direction": "outgoing" if outgoing else "incoming",
-        "peer": {
-            "id": peer.pk,
-            "name": peer.get_full_name() or peer.email,
-            "email": peer.email,
-            "initials": peer.initials,
-            "photo": peer.photo_url_small,
-        },
+        "peer": account_selectors.person_data(peer),
         "media": call.media,
         "state": call.state,
         "end_reason": call.end_reason,

@@ -22,10 +22,11 @@ from accounts import selectors as account_selectors
 from accounts.models import User
 from calls import routes, selectors
 from calls.models import Call
-from uc_web.lib import realtime
+from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 logger = logging.getLogger(__name__)
+CALL = publicid.kind_of(Call)
 
 DEVICE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CANDIDATE_MAX = 1024
@@ -489,7 +490,7 @@ async def acall_signal_route(
         target = route["caller_channel"]
     else:
         return None  # the database gives the precise refusal
-    return target, {"type": "call.signalled", "call": call_id, **signal}
+    return target, {"type": "call.signalled", "call": publicid.encode(CALL, call_id), **signal}
 
 
 def call_signal_route(
@@ -513,4 +514,4 @@ def call_signal_route(
         raise PermissionDenied(_("This call is on another device."), code="other_device")
     if not target:
         raise ApplicationError(_("The other side is reconnecting."), code="peer_away")
-    return target, {"type": "call.signalled", "call": call.pk, **signal}
+    return target, {"type": "call.signalled", "call": publicid.of(call), **signal}

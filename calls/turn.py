@@ -1,6 +1,6 @@
 """ICE servers for browsers, with TURN REST credentials (coturn's `use-auth-secret`).
 
-The username is `<unix expiry>:<user id>` and the password base64(HMAC-SHA1(secret,
+The username is `<unix expiry>:<public user id>` and the password base64(HMAC-SHA1(secret,
 username)); coturn recomputes it from the shared secret, so nothing is stored.
 """
 
@@ -12,11 +12,13 @@ from typing import Any
 
 from django.conf import settings
 
+from uc_web.lib import publicid
+
 
 def turn_credentials(*, user_id: int, now: float | None = None) -> dict[str, Any]:
     """Ephemeral TURN username and password for this user, valid TURN_CREDENTIAL_TTL seconds."""
     expiry = int(now if now is not None else time.time()) + settings.TURN_CREDENTIAL_TTL
-    username = f"{expiry}:{user_id}"
+    username = f"{expiry}:{publicid.encode('accounts.user', user_id)}"
     digest = hmac.new(
         settings.TURN_SHARED_SECRET.encode(), username.encode(), hashlib.sha1
     ).digest()

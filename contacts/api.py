@@ -22,6 +22,12 @@ from accounts.models import User
 from contacts import importing, normalise, selectors, services
 from contacts.formats import csvfile
 from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
+from uc_web.lib import publicid
+from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
+
+BOOK = publicid.kind_of(AddressBook)
+USER = publicid.kind_of(User)
+CONTACT = publicid.kind_of(Contact)
 
 
 def own_book(request: Request, pk: int | None) -> Any:
@@ -32,7 +38,7 @@ def own_book(request: Request, pk: int | None) -> Any:
 
 
 # --- Books -------------------------------------------------------------------------------
-class AddressBookSerializer(serializers.ModelSerializer):
+class AddressBookSerializer(PublicModelSerializer):
     contact_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -45,6 +51,7 @@ class AddressBookViewSet(viewsets.ModelViewSet):
     """The signed-in user's address books."""
 
     serializer_class = AddressBookSerializer
+    lookup_value_converter = "book"
     pagination_class = None
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
@@ -119,8 +126,8 @@ class AddressSerializer(serializers.ModelSerializer):
         fields = ["kind", "street", "city", "region", "postal_code", "country"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
-    book = serializers.IntegerField(source="book_id", required=False)
+class ContactSerializer(PublicModelSerializer):
+    book = PublicIdField(BOOK, source="book_id", required=False)
     phones = PhoneSerializer(many=True, required=False)
     emails = EmailSerializer(many=True, required=False)
     addresses = AddressSerializer(many=True, required=False)
@@ -130,7 +137,7 @@ class ContactSerializer(serializers.ModelSerializer):
         allow_blank=True,
         help_text="YYYY-MM-DD, or --MM-DD without a year.",
     )
-    linked_user = serializers.PrimaryKeyRelatedField(
+    linked_user = PublicIdRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True
     )
     is_on_net = serializers.BooleanField(read_only=True)
@@ -201,6 +208,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     `?trash=1` lists deleted ones. DELETE moves a contact to the trash."""
 
     serializer_class = ContactSerializer
+    lookup_value_converter = "contact"
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def get_queryset(self) -> Any:
@@ -214,7 +222,7 @@ class ContactViewSet(viewsets.ModelViewSet):
             return queryset
         book = self.request.query_params.get("book")
         if book:
-            queryset = queryset.filter(book_id=int(book) if book.isdigit() else 0)
+            queryset = queryset.filter(book_id=publicid.decode_or_none(BOOK, book) or 0)
         query = self.request.query_params.get("q", "").strip()
         if query:
             ids = [
@@ -227,7 +235,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description="Search names, company, email, phone"),
-            OpenApiParameter("book", int),
+            OpenApiParameter("book", str, description="An address book's id"),
             OpenApiParameter("trash", bool),
         ]
     )
@@ -256,7 +264,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         super().update(request, *args, **kwargs)
-        contact = selectors.contact_get(user=request.user, pk=int(kwargs["pk"]))
+        contact = selectors.contact_get(user=request.user, pk=kwargs["pk"])
         return Response(self.get_serializer(contact).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -277,7 +285,7 @@ class ContactViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(contact).data)
 
 
-class ContactSummarySerializer(serializers.ModelSerializer):
+class ContactSummarySerializer(PublicModelSerializer):
     """A search result: what a row in the list shows."""
 
     phones = PhoneSerializer(many=True, read_only=True)
@@ -299,7 +307,7 @@ class ContactSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DirectoryUserSerializer(serializers.ModelSerializer):
+class DirectoryUserSerializer(PublicModelSerializer):
     name = serializers.CharField(source="get_full_name", read_only=True)
 
     class Meta:
@@ -320,7 +328,7 @@ class SearchView(APIView):
                 "colleagues": inline_serializer(
                     "SearchPerson",
                     {
-                        "id": serializers.IntegerField(),
+                        "id": PublicIdField(USER),
                         "name": serializers.CharField(),
                         "email": serializers.EmailField(),
                         "outside": serializers.BooleanField(
@@ -335,10 +343,15 @@ class SearchView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")[:100]
         found = selectors.contact_search_summaries(user=request.user, query=query)
+        for row in found:
+            row["id"] = publicid.encode(CONTACT, row["id"])
+            row["book"] = publicid.encode(BOOK, row["book"])
+            if row["linked_user"] is not None:
+                row["linked_user"] = publicid.encode(USER, row["linked_user"])
         colleagues = selectors.directory_search(user=request.user, query=query)
         people = [
             {
-                "id": u.pk,
+                "id": publicid.encode(USER, u.pk),
                 "name": u.get_full_name(),
                 "email": u.email,
                 "outside": u.company_id != request.user.company_id,
@@ -358,7 +371,7 @@ class DirectoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # --- Imports -----------------------------------------------------------------------------
-class ContactImportSerializer(serializers.ModelSerializer):
+class ContactImportSerializer(PublicModelSerializer):
     percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -392,7 +405,7 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportStartSerializer(serializers.Serializer):
-    book = serializers.IntegerField()
+    book = PublicIdField(BOOK)
     duplicates = serializers.ChoiceField(choices=ContactImport.Duplicates.choices, default="skip")
     mapping = serializers.ListField(
         child=serializers.CharField(allow_blank=True), required=False, allow_null=True
@@ -406,6 +419,7 @@ class ContactImportViewSet(
     clients re-fetch it after reconnecting instead of trusting the progress events)."""
 
     serializer_class = ContactImportSerializer
+    lookup_value_converter = "contact_import"
     parser_classes = [MultiPartParser, FormParser, *viewsets.GenericViewSet.parser_classes]
 
     def get_queryset(self) -> Any:

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from contacts import api
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # viewsets name their id converter
 router.register("address-books", api.AddressBookViewSet, basename="address-book")
 router.register("contacts", api.ContactViewSet, basename="contact")
 router.register("directory", api.DirectoryViewSet, basename="directory-user")

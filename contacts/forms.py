@@ -7,6 +7,7 @@ from accounts.models import User
 from contacts import services
 from contacts.formats import csvfile
 from contacts.models import AddressBook, Contact, ContactImport, Email, Phone
+from uc_web.lib.forms import PublicModelChoiceField
 
 PHONE_ROWS = 3
 EMAIL_ROWS = 2
@@ -23,7 +24,7 @@ class ContactForm(forms.Form):
     family_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     company = forms.CharField(label=_("Company"), max_length=200, required=False)
     job_title = forms.CharField(label=_("Job title"), max_length=200, required=False)
-    book = forms.ModelChoiceField(label=_("Address book"), queryset=AddressBook.objects.none())
+    book = PublicModelChoiceField(label=_("Address book"), queryset=AddressBook.objects.none())
     street = forms.CharField(label=_("Street"), required=False, widget=forms.Textarea({"rows": 2}))
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
@@ -36,7 +37,7 @@ class ContactForm(forms.Form):
         max_length=10,
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea({"rows": 3}))
-    linked_user = forms.ModelChoiceField(
+    linked_user = PublicModelChoiceField(
         label=_("UC Web user"),
         queryset=User.objects.none(),
         required=False,
@@ -155,7 +156,7 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportOptionsForm(forms.Form):
-    book = forms.ModelChoiceField(label=_("Import into"), queryset=AddressBook.objects.none())
+    book = PublicModelChoiceField(label=_("Import into"), queryset=AddressBook.objects.none())
     duplicates = forms.ChoiceField(
         label=_("Contacts you already have"),
         choices=ContactImport.Duplicates.choices,

@@ -22,7 +22,7 @@ from accounts.models import User
 from contacts import normalise, selectors, services, tasks
 from contacts.formats import csvfile, records, sniff, vcard
 from contacts.models import Address, AddressBook, Contact, ContactImport, Email, Phone
-from uc_web.lib import media, realtime
+from uc_web.lib import media, publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def import_start(
 def import_status(contact_import: ContactImport) -> dict[str, Any]:
     """What the browser shows of an import (the event and the status endpoint agree)."""
     return {
-        "id": contact_import.pk,
+        "id": publicid.of(contact_import),
         "status": contact_import.status,
         "total": contact_import.total,
         "processed": contact_import.processed,

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,10 +13,17 @@ from accounts import selectors as account_selectors
 from contacts import importing, selectors, services
 from contacts.formats import csvfile, sniff
 from contacts.forms import BookForm, ContactForm, ImportOptionsForm, ImportUploadForm
-from uc_web.lib import media
+from contacts.models import AddressBook, Contact
+from uc_web.lib import media, publicid
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
+BOOK = publicid.kind_of(AddressBook)
+CONTACT = publicid.kind_of(Contact)
+
+
+def _book_url(book: AddressBook) -> str:
+    return f"{reverse('contacts:index')}?{urlencode({'book': publicid.of(book)})}"
 
 
 def _sidebar(request: HttpRequest) -> dict:
@@ -33,8 +41,10 @@ def index(request: HttpRequest) -> HttpResponse:
     """The address books, the contacts of the chosen one, and search as you type."""
     context = _sidebar(request)
     books = context["books"]
-    book_id = request.GET.get("book")
-    book = next((b for b in books if str(b.pk) == book_id), None) if book_id else books[0]
+    book = books[0]
+    if request.GET.get("book"):
+        book_id = publicid.decode_or_none(BOOK, request.GET["book"])
+        book = next((b for b in books if b.pk == book_id), None)
     if book is None:
         raise Http404
     query = request.GET.get("q", "").strip()
@@ -50,10 +60,9 @@ def index(request: HttpRequest) -> HttpResponse:
         contacts = list(page.object_list)
         colleagues, outsiders = [], []
     undo = None
-    if request.GET.get("deleted", "").isdigit():
-        undo = selectors.contact_get(
-            user=request.user, pk=int(request.GET["deleted"]), deleted=True
-        )
+    deleted = publicid.decode_or_none(CONTACT, request.GET.get("deleted"))
+    if deleted is not None:
+        undo = selectors.contact_get(user=request.user, pk=deleted, deleted=True)
     context.update(
         {
             "book": book,
@@ -101,7 +110,7 @@ def book_create(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Address book “%(name)s” added.") % {"name": book.name})
-            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+            return redirect(_book_url(book))
     else:
         messages.error(request, _("Give the address book a name."))
     return redirect("contacts:index")
@@ -118,7 +127,7 @@ def book_rename(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             form.add_error("name", error.message)
         else:
-            return redirect(f"{reverse('contacts:index')}?book={book.pk}")
+            return redirect(_book_url(book))
     return render(request, "contacts/book_rename.html", {"book": book, "form": form})
 
 
@@ -266,7 +275,10 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
     if request.method == "POST":
         services.contact_delete(contact=contact, by=request.user)
-        return redirect(f"{reverse('contacts:index')}?book={contact.book_id}&deleted={contact.pk}")
+        query = urlencode(
+            {"book": publicid.encode(BOOK, contact.book_id), "deleted": publicid.of(contact)}
+        )
+        return redirect(f"{reverse('contacts:index')}?{query}")
     return render(request, "contacts/contact_delete.html", {"contact": contact})
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts import selectors as account_selectors
-from uc_web.lib import realtime
+from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,11 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
             {
                 "type": "session.ready",
                 "protocol": PROTOCOL_VERSION,
-                "user": {"id": user.pk, "email": user.email, "name": user.get_full_name()},
+                "user": {
+                    "id": publicid.of(user),
+                    "email": user.email,
+                    "name": user.get_full_name(),
+                },
                 "server_time": timezone.now().isoformat(),
                 "heartbeat": HEARTBEAT_SECONDS,
             }

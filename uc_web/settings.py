@@ -62,6 +62,11 @@ if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET):
         "with DATABASE_URL: only the embedded default keeps a generated key in var/."
     )
 
+# Encrypts primary keys into the public ids of URLs and the API (uc_web.lib.publicid);
+# empty: derived from SECRET_KEY. Set it once in production and keep it: changing it
+# changes every URL.
+PUBLIC_ID_KEY = env.str("PUBLIC_ID_KEY", default="")
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 if "*" in ALLOWED_HOSTS:
     # The websocket origin check (AllowedHostsOriginValidator) trusts ALLOWED_HOSTS.
@@ -102,6 +107,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "uc_web.middleware.TurboFormStatusMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +130,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["uc_web.templatetags.publicids"],
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",

@@ -17,22 +17,22 @@ api_v1 = [
     path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
     path("monitor/people/", accounts_api.MonitorPeopleView.as_view(), name="monitor-people"),
     path(
-        "monitor/people/<int:pk>/", accounts_api.MonitorPersonView.as_view(), name="monitor-person"
+        "monitor/people/<user:pk>/", accounts_api.MonitorPersonView.as_view(), name="monitor-person"
     ),
-    path("monitor/favourites/<int:pk>/", accounts_api.FavouriteView.as_view(), name="favourite"),
+    path("monitor/favourites/<user:pk>/", accounts_api.FavouriteView.as_view(), name="favourite"),
     path(
-        "contact-requests/<int:pk>/<str:answer>/",
+        "contact-requests/<contact_request:pk>/<str:answer>/",
         accounts_api.ContactRequestAnswerView.as_view(),
         name="contact-request-answer",
     ),
     path(
-        "contact-requests/<int:pk>/",
+        "contact-requests/<contact_request:pk>/",
         accounts_api.ContactRequestView.as_view(),
         name="contact-request",
     ),
     path("blocks/", accounts_api.BlockListView.as_view(), name="blocks"),
+    path("blocks/<user:pk>/", accounts_api.BlockView.as_view(), name="block"),
     path("choices/<slug:kind>/", accounts_api.ChoicesView.as_view(), name="choices"),
-    path("blocks/<int:pk>/", accounts_api.BlockView.as_view(), name="block"),
     path("", include("contacts.api_urls")),
     path("", include("calls.api_urls")),
 ]
@@ -58,6 +58,14 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("calls/", include("calls.urls")),
     path("accounts/", include("allauth.urls")),
+    # After allauth's own pattern of this name, so that reverse() writes this one: the
+    # user's public id instead of allauth's base-36 primary key (a "." where allauth has
+    # a "-", so that allauth's pattern does not catch these links first).
+    path(
+        "accounts/password/reset/key/<reset_user:uidb36>.<str:key>/",
+        allauth_views.password_reset_from_key,
+        name="account_reset_password_from_key",
+    ),
     # One way to change one's own password: allauth's page, whose adapter ends the other
     # sessions and closes their sockets (accounts.services.user_set_password).
     path(

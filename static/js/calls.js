@@ -1,12 +1,13 @@
 // Browser-to-browser calls (protocol: docs/calls.md). Signalling over the live
 // connection, media with RTCPeerConnection; the server's call record is the truth and
-// every (re)connect reloads it from /api/v1/calls/state/.
+// every (re)connect reloads it from /api/v1/calls/state/. Started once per tab (app.js):
+// the call window lives in the call layer of base.html, which page visits never touch.
+import { getJSON } from "./api.js";
 import { live } from "./live.js";
+import { setBadge } from "./nav-badges.js";
 
-const root = document.getElementById("call-toasts");
-const STR = Object.fromEntries(
-  [...document.querySelectorAll("#call-strings li")].map((li) => [li.dataset.key, li.textContent]),
-);
+let root = null; // #call-toasts, with the API URLs
+let STR = {};
 const RESTART_AFTER_MS = 2000; // ICE "disconnected" this long: try an ICE restart
 const GIVE_UP_AFTER_MS = 7000; // not connected again this long: the call failed (with ICE's own
 // detection of a dead path, 5-6 s, a peer that vanished ends the call within 15 s)
@@ -19,19 +20,6 @@ function tabDevice() {
     sessionStorage.setItem("uc-call-device", id);
   }
   return id;
-}
-
-async function getJSON(url, options = {}) {
-  const response = await fetch(url, {
-    credentials: "same-origin",
-    headers: {
-      Accept: "application/json",
-      "X-CSRFToken": document.querySelector("meta[name=csrf-token]")?.content || "",
-    },
-    ...options,
-  });
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.json();
 }
 
 // --- tones: generated with the Web Audio API, no sound files -------------------------
@@ -129,7 +117,7 @@ class CallWindow {
       select.addEventListener("change", () => manager.useDevice(select.dataset.deviceKind, select.value));
     }
     this.timerHandle = null;
-    document.body.append(this.el);
+    document.getElementById("call-windows").append(this.el);
   }
 
   status(state, text) {
@@ -219,7 +207,6 @@ class Calls {
     this.failTimer = null;
     this.restartTimer = null;
     this.timing = {}; // for bench/call_setup.py: accept -> first remote frame
-    this.badge = document.getElementById("missed-calls-badge");
 
     live.on("call.ringing", (e) => this.onRinging(e.call));
     live.on("call.answered", (e) => this.onAnswered(e.call));
@@ -255,13 +242,12 @@ class Calls {
   }
 
   showMissed(count) {
-    if (!this.badge) return;
-    if (count && document.querySelector("[data-call-log]") && location.pathname === new URL(this.badge.closest("a").href).pathname) {
+    if (count && document.querySelector("[data-call-log]")) {
+      // the call log is on screen: these calls are seen
       getJSON(root.dataset.seenUrl, { method: "POST" }).catch(() => {});
       count = 0;
     }
-    this.badge.querySelector(".count").textContent = count;
-    this.badge.hidden = !count;
+    setBadge("missed-calls", count);
   }
 
   send(message, onError) {
@@ -285,49 +271,23 @@ class Calls {
   }
 
   // --- starting a call ---------------------------------------------------------------
+  // Call buttons anywhere (data-call-user), the monitor's menu, and the dial box
+  // (controllers/dial_box.js) all ask through the document, which outlives page visits.
   bindStarters() {
     document.addEventListener("click", (event) => {
       const button = event.target.closest("[data-call-user]");
       if (!button) return;
       event.preventDefault();
       this.start(
-        { id: Number(button.dataset.callUser), name: button.dataset.callName || "", initials: "" },
+        { id: button.dataset.callUser, name: button.dataset.callName || "", initials: "" },
         button.dataset.callMedia === "video" ? "video" : "audio",
       );
     });
-    document.querySelector("[data-monitor]")?.addEventListener("monitor:action", (event) => {
+    document.addEventListener("monitor:action", (event) => {
       const { action, person } = event.detail;
       if (action === "call" || action === "video") this.start(person, action === "video" ? "video" : "audio");
     });
-    const dial = document.querySelector("[data-dial-box]");
-    if (dial) this.bindDialBox(dial);
-  }
-
-  bindDialBox(form) {
-    const input = form.querySelector("input");
-    const list = form.querySelector("datalist");
-    const message = form.querySelector("[data-dial-message]");
-    let media = "audio";
-    const search = async (q) => getJSON(`${form.dataset.peopleUrl}?q=${encodeURIComponent(q)}`);
-    input.addEventListener("input", async () => {
-      if (input.value.trim().length < 2) return;
-      const people = await search(input.value.trim());
-      list.replaceChildren(...people.map((p) => new Option(p.name, p.email)));
-    });
-    for (const button of form.querySelectorAll("[data-media]")) {
-      button.addEventListener("click", () => {
-        media = button.dataset.media;
-      });
-    }
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const q = input.value.trim();
-      const people = await search(q);
-      const exact = people.filter((p) => p.email.toLowerCase() === q.toLowerCase());
-      const chosen = exact.length === 1 ? exact[0] : people.length === 1 ? people[0] : null;
-      message.textContent = chosen ? "" : people.length ? STR.several : STR.nobody;
-      if (chosen) this.start(chosen, media);
-    });
+    document.addEventListener("call:start", (event) => this.start(event.detail.person, event.detail.media));
   }
 
   async start(person, media) {
@@ -723,27 +683,13 @@ class Calls {
   }
 }
 
-// Presence next to people in the call log (the Online Monitor's labels and events).
-async function callLogPresence() {
-  const cells = document.querySelectorAll("[data-presence-of]");
-  if (!cells.length) return;
-  const labels = Object.fromEntries(
-    [...(document.querySelector("#monitor-labels")?.content.querySelectorAll("span") || [])].map((s) => [s.dataset.state, s.textContent]),
+/** Start the calls of this tab (once, from app.js, on signed-in pages). */
+export function startCalls() {
+  root = document.getElementById("call-toasts");
+  if (!root) return null;
+  STR = Object.fromEntries(
+    [...document.querySelectorAll("#call-strings li")].map((li) => [li.dataset.key, li.textContent]),
   );
-  const show = (id, state) => {
-    for (const cell of document.querySelectorAll(`[data-presence-of="${id}"]`)) {
-      cell.textContent = labels[state] || state;
-      cell.dataset.state = state;
-    }
-  };
-  live.onResync(async () => {
-    const snapshot = await getJSON(root.dataset.presenceUrl);
-    for (const person of snapshot.people) show(person.id, person.state);
-  });
-  live.on("presence.changed", (event) => show(event.user, event.state));
-}
-
-if (root) {
-  window.ucCalls = new Calls();
-  callLogPresence();
+  window.ucCalls = new Calls(); // for the browser console and tests
+  return window.ucCalls;
 }

@@ -5,6 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Profile, Region
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,8 @@ def test_charlie_sees_only_himself_and_no_northwind_data(api, alice, charlie):
     alice.profile.job_title = "Managing director"
     alice.profile.save()
     api.force_authenticate(charlie)
-    body = api.get(ME, {"id": alice.pk, "user": alice.pk}).json()
-    assert body["id"] == charlie.pk
+    body = api.get(ME, {"id": publicid.of(alice), "user": publicid.of(alice)}).json()
+    assert body["id"] == publicid.of(charlie)
     assert "Northwind" not in str(body) and "Managing director" not in str(body)
 
 
@@ -96,7 +97,7 @@ def test_read_only_fields_cannot_be_changed(api, bob, other_company):
 def test_charlie_cannot_join_a_northwind_market(api, alice, charlie):
     market = Region.objects.create(kind="market", company=alice.company, name="UK retail")
     api.force_authenticate(charlie)
-    response = api.patch(ME, {"regions": [market.pk]}, format="json")
+    response = api.patch(ME, {"regions": [publicid.of(market)]}, format="json")
     assert response.status_code == 400
     assert not charlie.profile.regions.exists()
 
@@ -105,9 +106,9 @@ def test_regions_are_set_from_countries_and_own_markets(api, bob):
     market = Region.objects.create(kind="market", company=bob.company, name="UK retail")
     gb = Region.objects.get(code="GB")
     api.force_authenticate(bob)
-    response = api.patch(ME, {"regions": [market.pk, gb.pk]}, format="json")
+    response = api.patch(ME, {"regions": [publicid.of(market), publicid.of(gb)]}, format="json")
     assert response.status_code == 200
-    assert sorted(response.json()["regions"]) == sorted([market.pk, gb.pk])
+    assert sorted(response.json()["regions"]) == sorted([publicid.of(market), publicid.of(gb)])
 
 
 def test_the_presence_snapshot_carries_colleagues_photos(api, alice, bob, settings, tmp_path):
@@ -118,4 +119,4 @@ def test_the_presence_snapshot_carries_colleagues_photos(api, alice, bob, settin
     services.profile_photo_set(user=bob, upload=images.upload(images.jpeg()))
     api.force_authenticate(alice)
     people = api.get("/api/v1/presence/").json()["people"]
-    assert people[0]["photo"].startswith(f"/people/{bob.pk}/photo-small.webp?v=")
+    assert people[0]["photo"].startswith(f"/people/{publicid.of(bob)}/photo-small.webp?v=")

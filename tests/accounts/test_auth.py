@@ -6,6 +6,9 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
+from django.utils.http import int_to_base36
+
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +81,15 @@ def test_a_reset_link_works_once(client, alice):
     assert alice.check_password(new)
     again = Client().get(link, follow=True)
     assert "This link no longer works" in again.content.decode()
+
+
+def test_a_reset_link_names_the_user_by_public_id_not_by_number(client, alice):
+    link = reset_link_for(client, alice.email)
+    assert f"/accounts/password/reset/key/{publicid.of(alice)}." in link
+    assert f"/key/{int_to_base36(alice.pk)}-" not in link
+    assert client.get(link, follow=True).status_code == 200
+    forged = link.replace(publicid.of(alice), publicid.encode("accounts.user", alice.pk + 1))
+    assert "This link no longer works" in Client().get(forged, follow=True).content.decode()
 
 
 def test_an_expired_reset_link_is_refused_and_changes_nothing(client, alice, password, settings):

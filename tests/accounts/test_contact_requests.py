@@ -7,6 +7,7 @@ from accounts import selectors, services
 from accounts.models import Block, ContactRequest, MonitorMark, Profile
 from tests.accounts import images
 from tests.accounts.factories import UserFactory, make_contacts
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def test_accepting_makes_both_see_each_other_in_the_contacts_group(alice, charli
     findable(alice)
     add(charlie, email=alice.email)
     request = ContactRequest.objects.get()
-    response = api(alice).post(f"/api/v1/contact-requests/{request.pk}/accept/")
+    response = api(alice).post(f"/api/v1/contact-requests/{publicid.of(request)}/accept/")
     assert response.status_code == 204
 
     assert people(alice)[charlie.email]["relation"] == "contact"
@@ -93,7 +94,10 @@ def test_a_declined_request_still_looks_pending_to_its_sender_and_cannot_be_repe
     findable(alice)
     add(charlie, email=alice.email)
     request = ContactRequest.objects.get()
-    assert api(alice).post(f"/api/v1/contact-requests/{request.pk}/decline/").status_code == 204
+    assert (
+        api(alice).post(f"/api/v1/contact-requests/{publicid.of(request)}/decline/").status_code
+        == 204
+    )
 
     assert snapshot(alice)["requests"] == []
     assert people(charlie)[alice.email]["relation"] == "pending"
@@ -109,9 +113,12 @@ def test_only_the_person_asked_can_answer_a_request(alice, bob, charlie):
     add(charlie, email=alice.email)
     request = ContactRequest.objects.get()
     for stranger in (charlie, bob):
-        response = api(stranger).post(f"/api/v1/contact-requests/{request.pk}/accept/")
+        response = api(stranger).post(f"/api/v1/contact-requests/{publicid.of(request)}/accept/")
         assert response.status_code == 404
-    assert api(alice).post(f"/api/v1/contact-requests/{request.pk}/shrug/").status_code == 404
+    assert (
+        api(alice).post(f"/api/v1/contact-requests/{publicid.of(request)}/shrug/").status_code
+        == 404
+    )
     assert ContactRequest.objects.get().state == ContactRequest.State.PENDING
 
 
@@ -119,9 +126,11 @@ def test_the_sender_can_withdraw_and_nobody_else_can(alice, bob, charlie):
     findable(alice)
     add(charlie, email=alice.email)
     request = ContactRequest.objects.get()
-    assert api(alice).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 404
-    assert api(bob).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 404
-    assert api(charlie).delete(f"/api/v1/contact-requests/{request.pk}/").status_code == 204
+    assert api(alice).delete(f"/api/v1/contact-requests/{publicid.of(request)}/").status_code == 404
+    assert api(bob).delete(f"/api/v1/contact-requests/{publicid.of(request)}/").status_code == 404
+    assert (
+        api(charlie).delete(f"/api/v1/contact-requests/{publicid.of(request)}/").status_code == 204
+    )
     assert not ContactRequest.objects.exists()
 
 
@@ -129,7 +138,7 @@ def test_people_who_take_requests_from_colleagues_only_refuse_outsiders(alice, c
     findable(alice, requests_from="company")
     assert add(charlie, email=alice.email).json() == {"email": [NO_ONE]}
     # nor by id from the directory
-    response = add(charlie, user=alice.pk)
+    response = add(charlie, user=publicid.of(alice))
     assert response.status_code == 400
     assert response.json()["code"] == "not_allowed"
     assert not ContactRequest.objects.exists()
@@ -159,15 +168,17 @@ def test_contact_requests_are_rate_limited(alice, charlie, other_company):
 
 def test_adding_yourself_or_a_forged_id_changes_nothing(alice, charlie):
     assert add(alice, email=alice.email).json() == {"email": [NO_ONE]}
-    assert add(charlie, user=alice.pk).status_code == 404  # not findable: as if unknown
-    assert add(charlie, user=999_999).status_code == 404
+    assert add(charlie, user=publicid.of(alice)).status_code == 404  # not findable: as if unknown
+    assert add(charlie, user=publicid.encode("accounts.user", 999_999)).status_code == 404
+    assert add(charlie, user=999_999).status_code == 400  # not an id at all
+    assert add(charlie, user=publicid.of(alice.profile)).status_code == 400  # another kind's id
     assert add(charlie).status_code == 400
-    assert add(charlie, email=alice.email, user=alice.pk).status_code == 400
+    assert add(charlie, email=alice.email, user=publicid.of(alice)).status_code == 400
     assert not ContactRequest.objects.exists()
 
 
 def test_a_removed_colleague_comes_back_when_added_by_email(alice, bob):
-    assert api(alice).delete(f"/api/v1/monitor/people/{bob.pk}/").status_code == 204
+    assert api(alice).delete(f"/api/v1/monitor/people/{publicid.of(bob)}/").status_code == 204
     assert bob.email not in people(alice)
     assert alice.email in people(bob)  # removing is one-sided for colleagues
     response = add(alice, email=bob.email)
@@ -179,28 +190,28 @@ def test_either_side_can_end_a_contact(alice, charlie):
     findable(alice)
     add(charlie, email=alice.email)
     services.contact_request_accept(request=ContactRequest.objects.get(), by=alice)
-    assert api(alice).delete(f"/api/v1/monitor/people/{charlie.pk}/").status_code == 204
+    assert api(alice).delete(f"/api/v1/monitor/people/{publicid.of(charlie)}/").status_code == 204
     assert charlie.email not in people(alice)
     assert alice.email not in people(charlie)
     assert not selectors.may_reach(user=charlie, other=alice)
 
 
 def test_removing_a_stranger_is_a_404(alice, charlie):
-    assert api(charlie).delete(f"/api/v1/monitor/people/{alice.pk}/").status_code == 404
+    assert api(charlie).delete(f"/api/v1/monitor/people/{publicid.of(alice)}/").status_code == 404
 
 
 def test_favourites_form_their_own_group(alice, bob, charlie):
-    assert api(alice).put(f"/api/v1/monitor/favourites/{bob.pk}/").status_code == 204
+    assert api(alice).put(f"/api/v1/monitor/favourites/{publicid.of(bob)}/").status_code == 204
     entry = people(alice)[bob.email]
     assert entry["group"] == "favourites" and entry["favourite"] is True
     assert people(bob)[alice.email]["group"] == "company"  # only for alice
-    assert api(alice).delete(f"/api/v1/monitor/favourites/{bob.pk}/").status_code == 204
+    assert api(alice).delete(f"/api/v1/monitor/favourites/{publicid.of(bob)}/").status_code == 204
     assert people(alice)[bob.email]["group"] == "company"
     # a stranger cannot be a favourite, and neither can someone whose answer is awaited
-    assert api(alice).put(f"/api/v1/monitor/favourites/{charlie.pk}/").status_code == 404
+    assert api(alice).put(f"/api/v1/monitor/favourites/{publicid.of(charlie)}/").status_code == 404
     findable(alice)
     add(charlie, email=alice.email)
-    response = api(charlie).put(f"/api/v1/monitor/favourites/{alice.pk}/")
+    response = api(charlie).put(f"/api/v1/monitor/favourites/{publicid.of(alice)}/")
     assert response.status_code == 400 and response.json()["code"] == "not_in_monitor"
     assert not MonitorMark.objects.filter(kind=MonitorMark.Kind.FAVOURITE).exists()
 
@@ -209,32 +220,34 @@ def test_blocking_ends_the_contact_and_stops_new_requests(alice, charlie):
     findable(alice)
     add(charlie, email=alice.email)
     services.contact_request_accept(request=ContactRequest.objects.get(), by=alice)
-    assert api(alice).put(f"/api/v1/blocks/{charlie.pk}/").status_code == 204
+    assert api(alice).put(f"/api/v1/blocks/{publicid.of(charlie)}/").status_code == 204
 
     assert charlie.email not in people(alice)
     assert alice.email not in people(charlie)
     assert not selectors.may_reach(user=charlie, other=alice)
-    refused = add(charlie, user=alice.pk)
+    refused = add(charlie, user=publicid.of(alice))
     assert refused.status_code == 400 and refused.json()["code"] == "not_allowed"
     assert not ContactRequest.objects.exists()
     assert [b["email"] for b in api(alice).get("/api/v1/blocks/").json()] == [charlie.email]
 
 
 def test_a_blocked_colleague_sees_the_blocker_offline_and_cannot_reach_her(alice, bob):
-    assert api(alice).put(f"/api/v1/blocks/{bob.pk}/").status_code == 204
+    assert api(alice).put(f"/api/v1/blocks/{publicid.of(bob)}/").status_code == 204
     assert bob.email not in people(alice)
     assert people(bob)[alice.email]["state"] == "offline"
     assert not selectors.may_reach(user=bob, other=alice)
     assert not selectors.may_reach(user=alice, other=bob)
-    assert api(alice).delete(f"/api/v1/blocks/{bob.pk}/").status_code == 204
+    assert api(alice).delete(f"/api/v1/blocks/{publicid.of(bob)}/").status_code == 204
     assert bob.email in people(alice)
     assert selectors.may_reach(user=bob, other=alice)
 
 
 def test_unblocking_someone_never_blocked_is_a_404(alice, bob, charlie):
     Block.objects.create(blocker=alice, blocked=bob)
-    assert api(charlie).delete(f"/api/v1/blocks/{bob.pk}/").status_code == 404
-    assert api(charlie).put(f"/api/v1/blocks/{alice.pk}/").status_code == 404  # not findable
+    assert api(charlie).delete(f"/api/v1/blocks/{publicid.of(bob)}/").status_code == 404
+    assert (
+        api(charlie).put(f"/api/v1/blocks/{publicid.of(alice)}/").status_code == 404
+    )  # not findable
     assert Block.objects.count() == 1
 
 
@@ -266,7 +279,7 @@ def test_accepted_contacts_only_hides_presence_from_colleagues_who_are_not(alice
 
 
 def test_the_person_card_shows_a_colleague_with_buttons(alice, bob):
-    page = api(alice).get(f"/people/{bob.pk}/")
+    page = api(alice).get(f"/people/{publicid.of(bob)}/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Bob Okafor" in html and "Yes, as a colleague." in html
@@ -275,30 +288,30 @@ def test_the_person_card_shows_a_colleague_with_buttons(alice, bob):
 
 def test_charlie_cannot_open_alices_card_or_act_on_her_by_url(alice, charlie):
     client = api(charlie)
-    assert client.get(f"/people/{alice.pk}/").status_code == 404
+    assert client.get(f"/people/{publicid.of(alice)}/").status_code == 404
     for action in ("add", "remove", "favourite", "block", "unblock"):
-        assert client.post(f"/people/{alice.pk}/{action}/").status_code == 404
+        assert client.post(f"/people/{publicid.of(alice)}/{action}/").status_code == 404
     assert not ContactRequest.objects.exists() and not Block.objects.exists()
 
 
 def test_the_card_buttons_add_block_and_unblock(alice, charlie):
     findable(alice)
     client = api(charlie)
-    response = client.post(f"/people/{alice.pk}/add/", {"message": "Hello"})
+    response = client.post(f"/people/{publicid.of(alice)}/add/", {"message": "Hello"})
     assert response.status_code == 302
     assert ContactRequest.objects.get().message == "Hello"
-    assert "waiting for an answer" in client.get(f"/people/{alice.pk}/").content.decode()
-    client.post(f"/people/{alice.pk}/block/")
+    assert "waiting for an answer" in client.get(f"/people/{publicid.of(alice)}/").content.decode()
+    client.post(f"/people/{publicid.of(alice)}/block/")
     assert Block.objects.filter(blocker=charlie, blocked=alice).exists()
     monitor = client.get("/monitor/").content.decode()
     assert "Unblock Alice Fernandez" in monitor
-    client.post(f"/people/{alice.pk}/unblock/")
+    client.post(f"/people/{publicid.of(alice)}/unblock/")
     assert not Block.objects.exists()
 
 
 def test_an_unknown_action_is_a_404(alice, bob):
-    assert api(alice).post(f"/people/{bob.pk}/teleport/").status_code == 404
-    assert api(alice).get(f"/people/{bob.pk}/add/").status_code == 405
+    assert api(alice).post(f"/people/{publicid.of(bob)}/teleport/").status_code == 404
+    assert api(alice).get(f"/people/{publicid.of(bob)}/add/").status_code == 405
 
 
 def age(request: ContactRequest, days: int) -> None:
@@ -322,7 +335,8 @@ def test_a_request_left_pending_for_30_days_expires_and_can_be_sent_again(alice,
     assert alice.email not in people(charlie)  # no longer "waiting" forever
     assert snapshot(alice)["requests"] == []
     # the expired request can no longer be answered
-    assert api(alice).post(f"/api/v1/contact-requests/{request.pk}/accept/").status_code == 404
+    answer = f"/api/v1/contact-requests/{publicid.of(request)}/accept/"
+    assert api(alice).post(answer).status_code == 404
     again = add(charlie, email=alice.email, message="second try")
     assert again.status_code == 201 and again.json()["added"] == "request"
     fresh = ContactRequest.objects.get()
@@ -334,7 +348,7 @@ def test_a_declined_request_expires_too_and_the_sender_may_ask_again(alice, char
     findable(alice)
     add(charlie, email=alice.email)
     request = ContactRequest.objects.get()
-    api(alice).post(f"/api/v1/contact-requests/{request.pk}/decline/")
+    api(alice).post(f"/api/v1/contact-requests/{publicid.of(request)}/decline/")
     age(request, 31)
     assert alice.email not in people(charlie)
     add(charlie, email=alice.email)

@@ -9,6 +9,7 @@ from django.test import Client
 from accounts import presence
 from tests.accounts.factories import make_contacts
 from tests.fixtures.sockets import next_of, quiet_but_presence
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,21 +28,22 @@ def fresh_store(settings):
 
 
 async def people_seen_by(user) -> dict[int, dict]:
-    """The presence snapshot (the API the Online Monitor loads), by user id."""
+    """The presence snapshot (the API the Online Monitor loads), by user (primary key)."""
 
     def snapshot() -> dict:
         client = Client()
         client.force_login(user)
         return client.get("/api/v1/presence/").json()
 
-    return {p["id"]: p for p in (await sync_to_async(snapshot)())["people"]}
+    people = (await sync_to_async(snapshot)())["people"]
+    return {publicid.decode("accounts.user", p["id"]): p for p in people}
 
 
 async def presence_of(comm, user, timeout: float = 5) -> dict:
     """The next presence.changed about `user` seen by `comm`."""
     while True:
         event = await next_of(comm, "presence.changed", timeout=timeout)
-        if event["user"] == user.pk:
+        if event["user"] == publicid.of(user):
             return event
 
 
@@ -50,7 +52,7 @@ async def test_alice_sees_bob_come_online(alice, bob, connect):
     await connect(bob)
     assert await presence_of(alices, bob) == {
         "type": "presence.changed",
-        "user": bob.pk,
+        "user": publicid.of(bob),
         "state": "online",
         "text": "",
     }
@@ -65,7 +67,7 @@ async def test_charlie_in_another_company_hears_nothing_about_bob(alice, bob, ch
     # and whatever presence chatter charlie did get was about himself only
     await charlies.send_json_to({"type": "ping"})
     while (message := await charlies.receive_json_from(timeout=5))["type"] != "pong":
-        assert message.get("user", charlie.pk) == charlie.pk
+        assert message.get("user", publicid.of(charlie)) == publicid.of(charlie)
 
 
 async def test_busy_with_a_status_text_reaches_colleagues(alice, bob, connect):
@@ -75,7 +77,7 @@ async def test_busy_with_a_status_text_reaches_colleagues(alice, bob, connect):
     await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": " In a  meeting "})
     assert await presence_of(alices, bob) == {
         "type": "presence.changed",
-        "user": bob.pk,
+        "user": publicid.of(bob),
         "state": "busy",
         "text": "In a meeting",
     }
@@ -96,7 +98,7 @@ async def test_appear_offline_looks_exactly_like_offline(alice, bob, connect):
     assert (
         hidden
         == really_offline
-        == {"type": "presence.changed", "user": bob.pk, "state": "offline", "text": ""}
+        == {"type": "presence.changed", "user": publicid.of(bob), "state": "offline", "text": ""}
     )
 
 
@@ -218,7 +220,7 @@ async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob,
     await sync_to_async(services.profile_update)(user=bob, data={"presence_visibility": "nobody"})
     assert (await presence_of(alices, bob)) == {
         "type": "presence.changed",
-        "user": bob.pk,
+        "user": publicid.of(bob),
         "state": "offline",
         "text": "",
     }
@@ -227,7 +229,7 @@ async def test_a_user_who_lets_nobody_see_her_presence_looks_offline(alice, bob,
         pass  # the republish after the privacy change told bob's tab first
     while not await alices.receive_nothing(timeout=0.5):
         event = await alices.receive_json_from()
-        assert event.get("user") != bob.pk, event  # nothing more about bob reaches alice
+        assert event.get("user") != publicid.of(bob), event  # nothing more about bob reaches alice
 
     people = await people_seen_by(alice)
     assert people[bob.pk]["state"] == "offline" and people[bob.pk]["text"] == ""
@@ -241,7 +243,7 @@ async def _heard_about(comm, user, timeout: float = 0.5) -> list[dict]:
     heard = []
     while not await comm.receive_nothing(timeout=timeout):
         message = await comm.receive_json_from()
-        if message.get("user") == user.pk:
+        if message.get("user") == publicid.of(user):
             heard.append(message)
     return heard
 
@@ -257,7 +259,7 @@ async def test_an_outsider_hears_nothing_while_pending_and_the_truth_once_accept
     await sync_to_async(services.contact_request_send)(sender=charlie, recipient=alice)
     received = await next_of(alices, "contact_request.received")
     request = await ContactRequest.objects.aget(sender=charlie)
-    assert received["id"] == request.pk
+    assert received["id"] == publicid.of(request)
     await alices.send_json_to({"type": "presence.set", "state": "busy", "text": "pending"})
     assert await _heard_about(charlies, alice) == []
     assert alice.pk not in {
@@ -309,7 +311,7 @@ async def test_accepted_contacts_only_shows_colleagues_offline_and_contacts_the_
     await bobs.send_json_to({"type": "presence.set", "state": "busy", "text": "contacts only"})
     assert (await presence_of(daves, bob)) == {
         "type": "presence.changed",
-        "user": bob.pk,
+        "user": publicid.of(bob),
         "state": "busy",
         "text": "contacts only",
     }

@@ -10,6 +10,7 @@ from PIL import Image
 
 from accounts.models import Profile, Region, User
 from tests.accounts import images
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -230,12 +231,13 @@ def test_regions_offer_countries_and_own_markets_but_not_another_companys(
     client.force_login(bob)
     response = client.post(
         reverse("accounts:profile"),
-        {"section": "regions", "regions-regions": [ours.pk, france.pk]},
+        {"section": "regions", "regions-regions": [publicid.of(ours), publicid.of(france)]},
     )
     assert response.status_code == 302
     assert set(Profile.objects.get(user=bob).regions.all()) == {ours, france}
     response = client.post(
-        reverse("accounts:profile"), {"section": "regions", "regions-regions": [theirs.pk]}
+        reverse("accounts:profile"),
+        {"section": "regions", "regions-regions": [publicid.of(theirs)]},
     )
     assert response.status_code == 400
     assert set(Profile.objects.get(user=bob).regions.all()) == {ours, france}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from calls import turn
 from calls.models import Call
 from tests.calls.factories import CallFactory
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -56,11 +57,11 @@ class CompanyMate:
 def test_alice_lists_only_her_own_calls(client, alice, calls):
     data = client_for(alice).get("/api/v1/calls/").json()
     assert {c["id"] for c in data["results"]} == {
-        calls["out"].pk,
-        calls["in"].pk,
-        calls["missed"].pk,
+        publicid.of(calls["out"]),
+        publicid.of(calls["in"]),
+        publicid.of(calls["missed"]),
     }
-    out = next(c for c in data["results"] if c["id"] == calls["out"].pk)
+    out = next(c for c in data["results"] if c["id"] == publicid.of(calls["out"]))
     assert out["direction"] == "outgoing" and out["peer"]["name"] == "Bob Okafor"
     assert out["duration_seconds"] == 60 and out["end_reason_label"] == "Completed"
 
@@ -71,11 +72,11 @@ def test_alice_lists_only_her_own_calls(client, alice, calls):
 )
 def test_the_call_log_filters(alice, calls, which, expected):
     data = client_for(alice).get(f"/api/v1/calls/?filter={which}").json()
-    assert {c["id"] for c in data["results"]} == {calls[k].pk for k in expected}
+    assert {c["id"] for c in data["results"]} == {publicid.of(calls[k]) for k in expected}
 
 
 def test_charlie_gets_404_for_alices_call(charlie, calls):
-    response = client_for(charlie).get(f"/api/v1/calls/{calls['out'].pk}/")
+    response = client_for(charlie).get(f"/api/v1/calls/{publicid.of(calls['out'])}/")
     assert response.status_code == 404
     assert client_for(charlie).get("/api/v1/calls/").json()["count"] == 1
 
@@ -138,7 +139,7 @@ def test_ice_servers_carry_turn_rest_credentials_that_coturn_accepts(alice, sett
     stun, turn_server = data["iceServers"]
     assert stun == {"urls": ["stun:turn.example.com:3478"]}
     expiry, user_id = turn_server["username"].split(":")
-    assert user_id == str(alice.pk)
+    assert user_id == publicid.of(alice)  # never the primary key
     assert 3590 <= int(expiry) - time.time() <= 3600
     expected = base64.b64encode(
         hmac.new(b"s3cret", turn_server["username"].encode(), hashlib.sha1).digest()
@@ -151,9 +152,10 @@ def test_turn_credentials_follow_the_rest_scheme(settings):
     settings.TURN_SHARED_SECRET = "north"
     settings.TURN_CREDENTIAL_TTL = 600
     creds = turn.turn_credentials(user_id=7, now=1_700_000_000)
-    assert creds["username"] == "1700000600:7"
-    # as: printf '1700000600:7' | openssl dgst -sha1 -hmac north -binary | base64
-    digest = hmac.new(b"north", b"1700000600:7", hashlib.sha1).digest()
+    username = f"1700000600:{publicid.encode('accounts.user', 7)}"
+    assert creds["username"] == username
+    # as: printf "$username" | openssl dgst -sha1 -hmac north -binary | base64
+    digest = hmac.new(b"north", username.encode(), hashlib.sha1).digest()
     assert creds["credential"] == base64.b64encode(digest).decode()
     settings.TURN_SHARED_SECRET = "south"
     assert turn.turn_credentials(user_id=7, now=1_700_000_000)["credential"] != creds["credential"]

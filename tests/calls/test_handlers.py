@@ -11,6 +11,7 @@ from calls import services
 from calls.models import Call
 from tests.accounts.factories import make_contacts
 from tests.fixtures.sockets import next_of, quiet_but_presence
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,8 +24,9 @@ CANDIDATE = {
 }
 
 
-async def get_call(pk: int) -> Call:
-    return await sync_to_async(Call.objects.get)(pk=pk)
+async def get_call(call_id: str) -> Call:
+    """The call behind the public id that events carry."""
+    return await sync_to_async(Call.objects.get)(pk=publicid.decode("calls.call", call_id))
 
 
 async def count_calls() -> int:
@@ -33,7 +35,13 @@ async def count_calls() -> int:
 
 async def start(comm, callee, media="video", device="alice-tab-1") -> dict:
     await comm.send_json_to(
-        {"type": "call.start", "id": 1, "callee": callee.pk, "media": media, "device": device}
+        {
+            "type": "call.start",
+            "id": 1,
+            "callee": publicid.of(callee),
+            "media": media,
+            "device": device,
+        }
     )
     return await next_of(comm, "call.ringing")
 
@@ -175,7 +183,12 @@ async def test_bob_with_do_not_disturb_is_busy(alice, bob, connect):
     await b.send_json_to({"type": "presence.set", "state": "dnd", "text": ""})
     await next_of(b, "my_presence.changed")
     await a.send_json_to(
-        {"type": "call.start", "callee": bob.pk, "media": "audio", "device": "alice-tab-1"}
+        {
+            "type": "call.start",
+            "callee": publicid.of(bob),
+            "media": "audio",
+            "device": "alice-tab-1",
+        }
     )
     assert (await next_of(a, "call.ended"))["call"]["end_reason"] == "busy"
     assert (await next_of(b, "call.ended"))["call"]["end_reason_label"] == "Busy"
@@ -188,12 +201,17 @@ async def test_bob_on_another_call_is_busy(alice, bob, connect, company):
     a, b, _ = await answered_call(connect, alice, bob)
     d = await connect(dave)
     await d.send_json_to(
-        {"type": "call.start", "callee": bob.pk, "media": "audio", "device": "dave-tab-1"}
+        {"type": "call.start", "callee": publicid.of(bob), "media": "audio", "device": "dave-tab-1"}
     )
     assert (await next_of(d, "call.ended"))["call"]["end_reason"] == "busy"
     # and Alice, on a call herself, cannot start another
     await a.send_json_to(
-        {"type": "call.start", "callee": dave.pk, "media": "audio", "device": "alice-tab-1"}
+        {
+            "type": "call.start",
+            "callee": publicid.of(dave),
+            "media": "audio",
+            "device": "alice-tab-1",
+        }
     )
     assert (await next_of(a, "error"))["code"] == "already_in_call"
 
@@ -201,7 +219,12 @@ async def test_bob_on_another_call_is_busy(alice, bob, connect, company):
 async def test_bob_offline_gets_a_missed_call(alice, bob, connect):
     a = await connect(alice)
     await a.send_json_to(
-        {"type": "call.start", "callee": bob.pk, "media": "video", "device": "alice-tab-1"}
+        {
+            "type": "call.start",
+            "callee": publicid.of(bob),
+            "media": "video",
+            "device": "alice-tab-1",
+        }
     )
     ended = (await next_of(a, "call.ended"))["call"]
     assert ended["end_reason"] == "no_answer" and ended["end_reason_label"] == "No answer"
@@ -257,7 +280,7 @@ async def test_heartbeats_keep_a_long_call_alive_through_the_sweep(alice, bob, c
     await next_of(a, "call.answered")
     await next_of(b, "call.answered")
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
-    await sync_to_async(Call.objects.filter(pk=call_id).update)(
+    await sync_to_async(Call.objects.filter(pk=publicid.decode("calls.call", call_id)).update)(
         caller_seen_at=long_ago, callee_seen_at=long_ago
     )
     for comm in (a, b):
@@ -275,7 +298,9 @@ async def test_a_call_whose_tabs_stopped_heart_beating_is_swept(alice, bob, conn
 
     a, b, call_id = await answered_call(connect, alice, bob)
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
-    await sync_to_async(Call.objects.filter(pk=call_id).update)(caller_seen_at=long_ago)
+    await sync_to_async(Call.objects.filter(pk=publicid.decode("calls.call", call_id)).update)(
+        caller_seen_at=long_ago
+    )
     assert await sync_to_async(services.call_sweep)() == 1
     assert (await next_of(b, "call.ended"))["call"]["end_reason"] == "failed"
     assert (await next_of(a, "call.ended"))["call"]["end_reason_label"] == "Connection failed"
@@ -310,7 +335,7 @@ async def test_charlie_cannot_call_alice(alice, charlie, connect):
         {
             "type": "call.start",
             "id": 3,
-            "callee": alice.pk,
+            "callee": publicid.of(alice),
             "media": "audio",
             "device": "charlie-tab-1",
         }
@@ -335,7 +360,13 @@ async def test_a_blocked_colleague_cannot_call(alice, bob, connect):
     a = await connect(alice)
     b = await connect(bob)
     await a.send_json_to(
-        {"type": "call.start", "id": 4, "callee": bob.pk, "media": "audio", "device": "alice-tab-1"}
+        {
+            "type": "call.start",
+            "id": 4,
+            "callee": publicid.of(bob),
+            "media": "audio",
+            "device": "alice-tab-1",
+        }
     )
     assert (await next_of(a, "error"))["code"] == "not_allowed"
     assert await quiet_but_presence(b)
@@ -427,7 +458,7 @@ async def test_bad_call_messages_get_an_error_and_change_nothing(
 ):
     a = await connect(alice)
     await connect(bob)
-    await a.send_json_to({"callee": bob.pk, **message})
+    await a.send_json_to({"callee": publicid.of(bob), **message})
     assert (await next_of(a, "error"))["code"] == code
     assert await count_calls() == 0
 
@@ -435,7 +466,12 @@ async def test_bad_call_messages_get_an_error_and_change_nothing(
 async def test_alice_cannot_call_herself(alice, connect):
     a = await connect(alice)
     await a.send_json_to(
-        {"type": "call.start", "callee": alice.pk, "media": "audio", "device": "alice-tab-1"}
+        {
+            "type": "call.start",
+            "callee": publicid.of(alice),
+            "media": "audio",
+            "device": "alice-tab-1",
+        }
     )
     assert (await next_of(a, "error"))["code"] == "not_allowed"
     assert await count_calls() == 0

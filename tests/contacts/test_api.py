@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from contacts import importing, services
 from contacts.models import AddressBook, Contact, ContactImport
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_create_rename_and_delete_a_book(api, alice):
         client.post("/api/v1/address-books/", {"name": "vendors"}, format="json").status_code == 400
     )
     assert client.delete(f"/api/v1/address-books/{pk}/").status_code == 204
-    assert not AddressBook.objects.filter(pk=pk).exists()
+    assert not AddressBook.objects.filter(pk=publicid.decode("contacts.addressbook", pk)).exists()
 
 
 def test_the_personal_book_cannot_be_deleted(api, alice):
@@ -99,7 +100,7 @@ def test_an_invalid_phone_number_is_refused_with_a_message(api, alice):
 
 def test_patch_changes_only_what_is_sent(api, alice, alices_contact):
     response = api(alice).patch(
-        f"/api/v1/contacts/{alices_contact.pk}/", {"job_title": "Owner"}, format="json"
+        f"/api/v1/contacts/{publicid.of(alices_contact)}/", {"job_title": "Owner"}, format="json"
     )
     assert response.status_code == 200
     body = response.json()
@@ -110,7 +111,7 @@ def test_patch_changes_only_what_is_sent(api, alice, alices_contact):
 def test_list_searches_and_paginates(api, alice, alices_contact):
     client = api(alice)
     body = client.get("/api/v1/contacts/", {"q": "zoe"}).json()
-    assert body["count"] == 1 and body["results"][0]["id"] == alices_contact.pk
+    assert body["count"] == 1 and body["results"][0]["id"] == publicid.of(alices_contact)
     assert client.get("/api/v1/contacts/", {"q": "42 68 53"}).json()["count"] == 1
     assert client.get("/api/v1/contacts/", {"q": "nobody"}).json()["count"] == 0
 
@@ -134,16 +135,18 @@ def test_search_endpoint_finds_contacts_and_colleagues(api, alice, bob, alices_c
 
 def test_delete_moves_to_the_trash_and_restore_brings_it_back(api, alice, alices_contact):
     client = api(alice)
-    assert client.delete(f"/api/v1/contacts/{alices_contact.pk}/").status_code == 204
-    assert client.get(f"/api/v1/contacts/{alices_contact.pk}/").status_code == 404
+    assert client.delete(f"/api/v1/contacts/{publicid.of(alices_contact)}/").status_code == 204
+    assert client.get(f"/api/v1/contacts/{publicid.of(alices_contact)}/").status_code == 404
     assert client.get("/api/v1/contacts/", {"trash": "1"}).json()["count"] == 1
-    assert client.post(f"/api/v1/contacts/{alices_contact.pk}/restore/").status_code == 200
-    assert client.get(f"/api/v1/contacts/{alices_contact.pk}/").status_code == 200
+    assert (
+        client.post(f"/api/v1/contacts/{publicid.of(alices_contact)}/restore/").status_code == 200
+    )
+    assert client.get(f"/api/v1/contacts/{publicid.of(alices_contact)}/").status_code == 200
 
 
 def test_charlie_cannot_read_change_or_delete_alices_contact(api, charlie, alices_contact):
     client = api(charlie)
-    url = f"/api/v1/contacts/{alices_contact.pk}/"
+    url = f"/api/v1/contacts/{publicid.of(alices_contact)}/"
     assert client.get(url).status_code == 404
     assert client.patch(url, {"job_title": "x"}, format="json").status_code == 404
     assert client.delete(url).status_code == 404
@@ -156,22 +159,25 @@ def test_charlie_cannot_read_change_or_delete_alices_contact(api, charlie, alice
 def test_charlie_cannot_read_rename_delete_or_export_alices_books(api, alice, charlie):
     book = services.book_create(owner=alice, name="Suppliers")
     client = api(charlie)
-    assert client.get(f"/api/v1/address-books/{book.pk}/").status_code == 404
+    assert client.get(f"/api/v1/address-books/{publicid.of(book)}/").status_code == 404
     assert (
         client.patch(
-            f"/api/v1/address-books/{book.pk}/", {"name": "Mine"}, format="json"
+            f"/api/v1/address-books/{publicid.of(book)}/", {"name": "Mine"}, format="json"
         ).status_code
         == 404
     )
-    assert client.delete(f"/api/v1/address-books/{book.pk}/").status_code == 404
-    assert client.get(f"/api/v1/address-books/{book.pk}/export/", {"fmt": "csv"}).status_code == 404
+    assert client.delete(f"/api/v1/address-books/{publicid.of(book)}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/address-books/{publicid.of(book)}/export/", {"fmt": "csv"}).status_code
+        == 404
+    )
     assert [b["name"] for b in client.get("/api/v1/address-books/").json()] == ["Personal"]
 
 
 def test_charlie_cannot_add_a_contact_to_alices_book(api, alice, charlie):
     book = services.book_ensure_default(user=alice)
     response = api(charlie).post(
-        "/api/v1/contacts/", {"given_name": "X", "book": book.pk}, format="json"
+        "/api/v1/contacts/", {"given_name": "X", "book": publicid.of(book)}, format="json"
     )
     assert response.status_code == 404
     assert not Contact.objects.exists()
@@ -203,13 +209,16 @@ def test_charlie_cannot_see_start_or_import_into_alices_imports(
 ):
     contact_import = importing.import_upload(owner=alice, file=fixture_upload("nextcloud_v4.vcf"))
     client = api(charlie)
-    assert client.get(f"/api/v1/contact-imports/{contact_import.pk}/").status_code == 404
-    assert client.get(f"/api/v1/contact-imports/{contact_import.pk}/preview/").status_code == 404
+    assert client.get(f"/api/v1/contact-imports/{publicid.of(contact_import)}/").status_code == 404
+    assert (
+        client.get(f"/api/v1/contact-imports/{publicid.of(contact_import)}/preview/").status_code
+        == 404
+    )
     charlies_book = services.book_ensure_default(user=charlie)
     assert (
         client.post(
-            f"/api/v1/contact-imports/{contact_import.pk}/start/",
-            {"book": charlies_book.pk},
+            f"/api/v1/contact-imports/{publicid.of(contact_import)}/start/",
+            {"book": publicid.of(charlies_book)},
             format="json",
         ).status_code
         == 404
@@ -221,10 +230,15 @@ def test_charlie_cannot_see_start_or_import_into_alices_imports(
     ).json()
     alices_book = services.book_ensure_default(user=alice)
     response = client.post(
-        f"/api/v1/contact-imports/{own['id']}/start/", {"book": alices_book.pk}, format="json"
+        f"/api/v1/contact-imports/{own['id']}/start/",
+        {"book": publicid.of(alices_book)},
+        format="json",
     )
     assert response.status_code == 404
-    assert ContactImport.objects.get(pk=own["id"]).status == "uploaded"
+    assert (
+        ContactImport.objects.get(pk=publicid.decode("contacts.contactimport", own["id"])).status
+        == "uploaded"
+    )
     assert not Contact.objects.exists()
 
 
@@ -247,7 +261,7 @@ def test_upload_over_the_limit_is_refused_by_its_declared_length(api, alice, set
 @pytest.mark.parametrize("fmt", ["vcard3", "vcard4", "csv"])
 def test_export_a_book(api, alice, alices_contact, fmt):
     book = alices_contact.book
-    response = api(alice).get(f"/api/v1/address-books/{book.pk}/export/", {"fmt": fmt})
+    response = api(alice).get(f"/api/v1/address-books/{publicid.of(book)}/export/", {"fmt": fmt})
     assert response.status_code == 200
     assert "Zoë" in response.content.decode("utf-8-sig")
     assert response["Content-Disposition"].startswith("attachment;")
@@ -278,7 +292,9 @@ def test_charlie_cannot_move_his_contact_into_alices_book(api, alice, charlie):
     )
     alices_book = services.book_ensure_default(user=alice)
     response = api(charlie).patch(
-        f"/api/v1/contacts/{contact.pk}/", {"book": alices_book.pk}, format="json"
+        f"/api/v1/contacts/{publicid.of(contact)}/",
+        {"book": publicid.of(alices_book)},
+        format="json",
     )
     assert response.status_code == 404
     contact.refresh_from_db()

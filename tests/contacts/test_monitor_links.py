@@ -6,6 +6,7 @@ from django.test import Client
 from accounts.models import ContactRequest, Profile
 from contacts import services as contact_services
 from tests.contacts.factories import ContactFactory
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +22,11 @@ def test_a_contact_linked_to_an_outsider_offers_add_to_online_monitor(alice, cha
     book = contact_services.book_ensure_default(user=charlie)
     contact = ContactFactory(book=book, linked_user=alice)
     client = api(charlie)
-    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    page = client.get(f"/contacts/{publicid.of(contact)}/").content.decode()
     assert "Add to Online Monitor" in page
-    client.post(f"/people/{alice.pk}/add/")
+    client.post(f"/people/{publicid.of(alice)}/add/")
     assert ContactRequest.objects.filter(sender=charlie, recipient=alice).exists()
-    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    page = client.get(f"/contacts/{publicid.of(contact)}/").content.decode()
     assert "Contact request sent, waiting for an answer" in page
     assert "Add to Online Monitor" not in page
 
@@ -33,9 +34,9 @@ def test_a_contact_linked_to_an_outsider_offers_add_to_online_monitor(alice, cha
 def test_a_colleagues_contact_says_they_are_in_the_monitor(alice, bob):
     book = contact_services.book_ensure_default(user=alice)
     contact = ContactFactory(book=book, linked_user=bob)
-    page = api(alice).get(f"/contacts/{contact.pk}/").content.decode()
+    page = api(alice).get(f"/contacts/{publicid.of(contact)}/").content.decode()
     assert "In your Online Monitor" in page
-    assert f'data-presence-user="{bob.pk}"' in page
+    assert f'data-presence-user="{publicid.of(bob)}"' in page
 
 
 def test_directory_search_marks_outsiders_who_can_be_asked(alice, bob, charlie):
@@ -53,7 +54,7 @@ def test_search_results_carry_the_linked_user_for_the_presence_icon(alice, bob):
     ContactFactory(book=book, linked_user=bob, given_name="Roberto", family_name="Okafor")
     found = api(alice).get("/api/v1/contacts/search/", {"q": "Roberto"}).json()
     assert [(c["display_name"], c["linked_user"]) for c in found["contacts"]] == [
-        ("Roberto Okafor", bob.pk)
+        ("Roberto Okafor", publicid.of(bob))
     ]
 
 

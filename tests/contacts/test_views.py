@@ -11,6 +11,7 @@ from PIL import Image
 from contacts import services
 from contacts.models import AddressBook, Contact, ContactImport
 from tests.accounts import images
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def test_add_a_contact_with_a_national_number_shows_it_normalised(signed_in, ali
         {
             "given_name": "James",
             "family_name": "O'Neill",
-            "book": book.pk,
+            "book": publicid.of(book),
             "phone_0_kind": "work",
             "phone_0_number": "020 7946 0018",
             "email_0_kind": "work",
@@ -59,17 +60,18 @@ def test_add_a_contact_with_a_national_number_shows_it_normalised(signed_in, ali
     assert "+44 20 7946 0018" in html and "020 7946 0018" in html
     contact = Contact.objects.get()
     assert contact.phones.get().number == "+442079460018"
-    photo = client.get(f"/contacts/{contact.pk}/photo/")
+    photo = client.get(f"/contacts/{publicid.of(contact)}/photo/")
     assert photo.status_code == 200 and photo["Content-Type"] == "image/webp"
     assert Image.open(io.BytesIO(b"".join(photo.streaming_content))).size == (256, 256)
-    small = client.get(f"/contacts/{contact.pk}/photo/?size=small")
+    small = client.get(f"/contacts/{publicid.of(contact)}/photo/?size=small")
     assert Image.open(io.BytesIO(b"".join(small.streaming_content))).size == (64, 64)
 
 
 def test_a_bad_number_is_shown_as_an_error_and_nothing_is_saved(signed_in, alice):
     book = services.book_ensure_default(user=alice)
     response = signed_in(alice).post(
-        "/contacts/new/", {"given_name": "X", "book": book.pk, "phone_0_number": "call me"}
+        "/contacts/new/",
+        {"given_name": "X", "book": publicid.of(book), "phone_0_number": "call me"},
     )
     assert response.status_code == 200
     assert "“call me” is not valid" in response.content.decode()
@@ -82,12 +84,12 @@ def test_delete_goes_to_the_trash_with_an_undo(signed_in, alice):
     contact = services.contact_create(
         by=alice, book=book, data=services.ContactInput(given_name="Ada")
     )
-    confirm = client.get(f"/contacts/{contact.pk}/delete/")
+    confirm = client.get(f"/contacts/{publicid.of(contact)}/delete/")
     assert "Move to trash" in confirm.content.decode()
-    response = client.post(f"/contacts/{contact.pk}/delete/", follow=True)
+    response = client.post(f"/contacts/{publicid.of(contact)}/delete/", follow=True)
     assert "was moved to the trash" in response.content.decode()
     assert "Undo" in response.content.decode()
-    client.post(f"/contacts/{contact.pk}/restore/")
+    client.post(f"/contacts/{publicid.of(contact)}/restore/")
     contact.refresh_from_db()
     assert contact.deleted_at is None
 
@@ -97,9 +99,9 @@ def test_removing_a_book_asks_first_and_says_how_many_contacts_go(signed_in, ali
     book = services.book_create(owner=alice, name="Suppliers")
     for name in ("A", "B", "C"):
         services.contact_create(by=alice, book=book, data=services.ContactInput(given_name=name))
-    page = client.get(f"/contacts/books/{book.pk}/delete/").content.decode()
+    page = client.get(f"/contacts/books/{publicid.of(book)}/delete/").content.decode()
     assert "Its 3 contacts will be deleted with it." in page
-    client.post(f"/contacts/books/{book.pk}/delete/")
+    client.post(f"/contacts/books/{publicid.of(book)}/delete/")
     assert not AddressBook.objects.filter(pk=book.pk).exists()
 
 
@@ -107,7 +109,7 @@ def test_add_and_rename_a_book(signed_in, alice):
     client = signed_in(alice)
     client.post("/contacts/books/new/", {"name": "Suppliers"})
     book = AddressBook.objects.get(name="Suppliers")
-    client.post(f"/contacts/books/{book.pk}/rename/", {"name": "Vendors"})
+    client.post(f"/contacts/books/{publicid.of(book)}/rename/", {"name": "Vendors"})
     book.refresh_from_db()
     assert book.name == "Vendors"
 
@@ -122,19 +124,19 @@ def test_charlie_gets_404_for_alices_pages(signed_in, alice, charlie):
     )
     client = signed_in(charlie)
     for url in (
-        f"/contacts/{contact.pk}/",
-        f"/contacts/{contact.pk}/edit/",
-        f"/contacts/{contact.pk}/delete/",
-        f"/contacts/{contact.pk}/photo/",
-        f"/contacts/{contact.pk}/photo/?size=small",
-        f"/contacts/books/{book.pk}/rename/",
-        f"/contacts/books/{book.pk}/delete/",
-        f"/contacts/books/{book.pk}/export/?fmt=csv",
-        f"/contacts/?book={book.pk}",
+        f"/contacts/{publicid.of(contact)}/",
+        f"/contacts/{publicid.of(contact)}/edit/",
+        f"/contacts/{publicid.of(contact)}/delete/",
+        f"/contacts/{publicid.of(contact)}/photo/",
+        f"/contacts/{publicid.of(contact)}/photo/?size=small",
+        f"/contacts/books/{publicid.of(book)}/rename/",
+        f"/contacts/books/{publicid.of(book)}/delete/",
+        f"/contacts/books/{publicid.of(book)}/export/?fmt=csv",
+        f"/contacts/?book={publicid.of(book)}",
     ):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/contacts/{contact.pk}/delete/").status_code == 404
-    assert client.post(f"/contacts/books/{book.pk}/delete/").status_code == 404
+    assert client.post(f"/contacts/{publicid.of(contact)}/delete/").status_code == 404
+    assert client.post(f"/contacts/books/{publicid.of(book)}/delete/").status_code == 404
     assert Contact.objects.get(pk=contact.pk).deleted_at is None
 
 
@@ -142,7 +144,10 @@ def test_charlie_gets_404_for_alices_import(signed_in, alice, charlie, fixture_u
     from contacts import importing
 
     contact_import = importing.import_upload(owner=alice, file=fixture_upload("nextcloud_v4.vcf"))
-    assert signed_in(charlie).get(f"/contacts/import/{contact_import.pk}/").status_code == 404
+    assert (
+        signed_in(charlie).get(f"/contacts/import/{publicid.of(contact_import)}/").status_code
+        == 404
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -153,12 +158,12 @@ def test_import_flow_upload_preview_options_report(signed_in, alice, fixture_upl
     )
     contact_import = ContactImport.objects.get()
     assert response.status_code == 302
-    preview = client.get(f"/contacts/import/{contact_import.pk}/").content.decode()
+    preview = client.get(f"/contacts/import/{publicid.of(contact_import)}/").content.decode()
     assert "Outlook CSV" in preview and "Zoë Ménard" in preview and "Start import" in preview
     book = services.book_ensure_default(user=alice)
     report = client.post(
-        f"/contacts/import/{contact_import.pk}/",
-        {"book": book.pk, "duplicates": "skip"},
+        f"/contacts/import/{publicid.of(contact_import)}/",
+        {"book": publicid.of(book), "duplicates": "skip"},
         follow=True,
     ).content.decode()
     assert 'aria-valuenow="100"' in report
@@ -172,12 +177,17 @@ def test_an_unknown_csv_asks_for_the_column_mapping(signed_in, alice):
     upload = SimpleUploadedFile("people.csv", b"Who,Reach me at\nAda Lovelace,ada@example.org\n")
     client.post("/contacts/import/", {"file": upload})
     contact_import = ContactImport.objects.get()
-    page = client.get(f"/contacts/import/{contact_import.pk}/").content.decode()
+    page = client.get(f"/contacts/import/{publicid.of(contact_import)}/").content.decode()
     assert "What each column holds" in page and "Reach me at" in page
     book = services.book_ensure_default(user=alice)
     client.post(
-        f"/contacts/import/{contact_import.pk}/",
-        {"book": book.pk, "duplicates": "skip", "column_0": "full_name", "column_1": "email"},
+        f"/contacts/import/{publicid.of(contact_import)}/",
+        {
+            "book": publicid.of(book),
+            "duplicates": "skip",
+            "column_0": "full_name",
+            "column_1": "email",
+        },
     )
     contact = Contact.objects.get()
     assert (
@@ -205,7 +215,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_parsed(signed_in, alic
 def test_export_downloads_a_file(signed_in, alice):
     book = services.book_ensure_default(user=alice)
     services.contact_create(by=alice, book=book, data=services.ContactInput(given_name="Ada"))
-    response = signed_in(alice).get(f"/contacts/books/{book.pk}/export/?fmt=vcard4")
+    response = signed_in(alice).get(f"/contacts/books/{publicid.of(book)}/export/?fmt=vcard4")
     assert response.status_code == 200 and b"VERSION:4.0" in response.content
 
 
@@ -236,14 +246,14 @@ def test_editing_keeps_extensions_and_the_addresses_the_form_does_not_show(signe
         ),
     )
     client = signed_in(alice)
-    page = client.get(f"/contacts/{contact.pk}/edit/").content.decode()
+    page = client.get(f"/contacts/{publicid.of(contact)}/edit/").content.decode()
     assert 'value="+23412710000 ext. 102"' in page
     client.post(
-        f"/contacts/{contact.pk}/edit/",
+        f"/contacts/{publicid.of(contact)}/edit/",
         {
             "given_name": "Olumide",
             "family_name": "Adeyemi",
-            "book": book.pk,
+            "book": publicid.of(book),
             "phone_0_kind": "work",
             "phone_0_number": "+23412710000 ext. 102",
             "city": "Lagos",
@@ -282,8 +292,12 @@ def test_a_bad_photo_is_refused_in_words_and_the_contact_is_left_as_it_was(
     files_before = sorted(p for p in Path(media_root).rglob("*") if p.is_file())
     data, name = images.BAD_UPLOADS[kind]()
     response = signed_in(alice).post(
-        f"/contacts/{contact.pk}/edit/",
-        {"given_name": "Changed", "book": book.pk, "photo": SimpleUploadedFile(name, data)},
+        f"/contacts/{publicid.of(contact)}/edit/",
+        {
+            "given_name": "Changed",
+            "book": publicid.of(book),
+            "photo": SimpleUploadedFile(name, data),
+        },
     )
     assert response.status_code == 200
     errors = response.context["form"].errors["photo"]
@@ -312,10 +326,10 @@ def test_a_new_photo_replaces_the_old_files_and_remove_deletes_them(
     client = signed_in(alice)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            f"/contacts/{contact.pk}/edit/",
+            f"/contacts/{publicid.of(contact)}/edit/",
             {
                 "given_name": "Ada",
-                "book": book.pk,
+                "book": publicid.of(book),
                 "photo": SimpleUploadedFile("b.jpg", images.jpeg(gps=True)),
             },
         )
@@ -324,8 +338,8 @@ def test_a_new_photo_replaces_the_old_files_and_remove_deletes_them(
     assert not any(default_storage.exists(n) for n in old)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            f"/contacts/{contact.pk}/edit/",
-            {"given_name": "Ada", "book": book.pk, "remove_photo": "on"},
+            f"/contacts/{publicid.of(contact)}/edit/",
+            {"given_name": "Ada", "book": publicid.of(book), "remove_photo": "on"},
         )
     contact.refresh_from_db()
     assert contact.photo == contact.photo_small == ""
@@ -342,7 +356,7 @@ def test_a_photo_over_5_mb_is_refused_while_uploading_and_no_contact_is_added(
     data, name = images.BAD_UPLOADS["eight_megabyte_image"]()
     response = signed_in(alice).post(
         "/contacts/new/",
-        {"given_name": "Ada", "book": book.pk, "photo": SimpleUploadedFile(name, data)},
+        {"given_name": "Ada", "book": publicid.of(book), "photo": SimpleUploadedFile(name, data)},
     )
     assert response.status_code == 200
     assert response.context["form"].errors["photo"] == ["The file is too large: the limit is 5 MB."]
@@ -356,6 +370,6 @@ def test_the_contact_form_still_needs_its_csrf_token(alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     book = services.book_ensure_default(user=alice)
-    response = client.post("/contacts/new/", {"given_name": "Ada", "book": book.pk})
+    response = client.post("/contacts/new/", {"given_name": "Ada", "book": publicid.of(book)})
     assert response.status_code == 403
     assert not Contact.objects.exists()

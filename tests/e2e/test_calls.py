@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.fixtures.live import (
@@ -403,7 +404,7 @@ def test_alice_calls_back_from_her_log_and_from_bobs_contact_page(
     expect(window).to_contain_text("Call ended: Declined")
     window.get_by_role("button", name="Close").click()
 
-    alices.goto(f"/contacts/{contact.pk}/")
+    alices.goto(reverse("contacts:detail", args=[contact.pk]))
     alices.get_by_role("main").get_by_role("button", name="Call", exact=True).click()
     expect(incoming(bobs, "Alice Fernandez")).to_contain_text("Incoming call from")
     incoming(bobs, "Alice Fernandez").get_by_role("button", name="Accept audio").click()

@@ -40,7 +40,9 @@ def test_photo_upload_shows_in_the_navbar_and_times_follow_the_time_zone(new_pag
         "img", name="Photo of Alice Fernandez"
     )
     expect(navbar_photo).to_be_visible()
-    expect(navbar_photo).to_have_attribute("src", re.compile(r"/people/\d+/photo-small\.webp"))
+    expect(navbar_photo).to_have_attribute(
+        "src", re.compile(r"/people/[0-9A-Za-z]{22}/photo-small\.webp")
+    )
     page.wait_for_function("() => document.querySelector('#user-menu img')?.naturalWidth === 64")
 
     # The same photo on every page, served only to signed-in colleagues.

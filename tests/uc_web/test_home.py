@@ -12,6 +12,7 @@ from accounts import services
 from accounts.models import ContactRequest, MonitorMark
 from calls.models import Call
 from tests.calls.factories import CallFactory
+from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_next_never_leads_off_the_site(alice, charlie):
 def test_favourites_show_who_is_online(alice, bob):
     MonitorMark.objects.create(owner=alice, person=bob, kind=MonitorMark.Kind.FAVOURITE)
     page = signed_in(alice).get(reverse("home")).content.decode()
-    assert "0 of 1 online" in page and f'data-presence-user="{bob.pk}"' in page
+    assert "0 of 1 online" in page and f'data-presence-user="{publicid.of(bob)}"' in page
 
 
 def test_the_home_page_takes_a_fixed_number_of_queries(

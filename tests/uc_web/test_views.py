@@ -78,8 +78,28 @@ def test_pages_load_no_script_or_style_from_elsewhere(client, alice):
 def test_signed_in_pages_carry_the_live_connection(client, alice):
     client.force_login(alice)
     html = client.get("/").content.decode()
-    assert 'data-live-url="/ws/"' in html and "js/shell.js" in html
+    assert 'data-live-url="/ws/"' in html and "js/app.js" in html
     assert 'id="live-status"' in html
+
+
+def test_every_page_loads_one_script_in_its_head_and_none_in_its_body(client, alice):
+    """Page scripts are controllers of the one module (docs/realtime.md): a script tag in a
+    page's body would run on its first visit only."""
+    client.force_login(alice)
+    for path in ["/", "/contacts/", "/calls/", "/profile/", "/monitor/", "/help/"]:
+        html = client.get(path).content.decode()
+        head, body = html.split("<body", 1)
+        assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", head) == ["/static/js/app.js"], path
+        assert "<script" not in body, path
+
+
+def test_signed_out_pages_load_in_full_and_signed_in_ones_keep_the_page(client, alice):
+    html = client.get("/accounts/login/").content.decode()
+    assert '<meta name="turbo-visit-control" content="reload">' in html
+    client.force_login(alice)
+    html = client.get("/").content.decode()
+    assert "turbo-visit-control" not in html
+    assert 'data-turbo="false"' in html  # sign-out
 
 
 def test_the_home_page_leads_to_every_built_section_and_marks_the_rest(client, alice):
