@@ -3,6 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from uc_web.lib import publicid
+
 pytestmark = pytest.mark.django_db
 
 TURBO = {
@@ -16,7 +18,7 @@ def test_an_invalid_form_posted_by_turbo_is_answered_with_422_and_its_errors(cli
 
     book = services.book_ensure_default(user=alice)
     client.force_login(alice)
-    response = client.post(reverse("contacts:create"), {"book": book.pk}, **TURBO)
+    response = client.post(reverse("contacts:create"), {"book": publicid.of(book)}, **TURBO)
     assert response.status_code == 422
     assert "Give the contact a name" in response.content.decode()
 
