@@ -407,7 +407,7 @@ class ChoicesView(APIView):
             rows = [{"value": code, "text": str(name)} for code, name in countries]
         else:
             rows = [
-                {"value": str(pk), "text": name}
+                {"value": publicid.encode("accounts.region", pk), "text": name}
                 for pk, name in selectors.region_list(user=request.user).values_list("pk", "name")
             ]
         response = Response(ChoiceSerializer(rows, many=True).data)

@@ -422,8 +422,11 @@ def test_the_lists_load_on_demand_and_markets_stay_in_their_company(client, alic
     Region.objects.create(kind="market", company=alice.company, name="UK retail")
     Region.objects.create(kind="market", company=charlie.company, name="Harbour ops")
     client.force_login(charlie)
-    regions = {row["text"] for row in client.get("/api/v1/choices/regions/").json()}
+    rows = client.get("/api/v1/choices/regions/").json()
+    regions = {row["text"] for row in rows}
     assert "Harbour ops" in regions and "UK retail" not in regions and "Portugal" in regions
+    portugal = Region.objects.get(code="PT")
+    assert {"value": publicid.of(portugal), "text": "Portugal"} in rows  # ids stay opaque
     zones = client.get("/api/v1/choices/time-zones/").json()
     assert {"value": "Asia/Kathmandu", "text": "Asia/Kathmandu"} in zones
     countries = client.get("/api/v1/choices/countries/").json()
@@ -438,6 +441,8 @@ def test_a_region_chosen_from_the_loaded_list_is_still_checked_by_the_server(
 
     theirs = Region.objects.create(kind="market", company=charlie.company, name="Harbour ops")
     client.force_login(alice)
-    response = client.post("/profile/", {"section": "regions", "regions-regions": [theirs.pk]})
+    response = client.post(
+        "/profile/", {"section": "regions", "regions-regions": [publicid.of(theirs)]}
+    )
     assert response.status_code == 400
     assert not alice.profile.regions.exists()
