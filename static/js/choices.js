@@ -61,6 +61,10 @@ export async function enhanceChoices(root = document) {
         loading: () => `<div class="spinner-border spinner-border-sm m-2" role="status"><span class="visually-hidden">${select.dataset.loadingLabel || "Loading…"}</span></div>`,
       },
     });
-    return control; // (Tom Select points the field's <label> at its own input)
+    // Tom Select points the field's <label> at its own input, which stands for the
+    // select; the select stays in the form, out of reach (tabindex -1) and out of the
+    // accessibility tree, so there is one labelled control, not a nameless twin.
+    select.setAttribute("aria-hidden", "true");
+    return control;
   });
 }
