@@ -517,8 +517,9 @@ class JoinView(PasswordResetFromKeyView):
 
     def get_form(self, form_class: Any = None) -> forms.Form:
         form = super().get_form(form_class)
-        form.fields["password1"].label = _("Password")
-        form.fields["password2"].label = _("Password (again)")
+        for name, label in (("password1", _("Password")), ("password2", _("Password (again)"))):
+            form.fields[name].label = label
+            form.fields[name].widget.attrs["placeholder"] = label
         return form
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
