@@ -51,7 +51,7 @@ test: install-dev system-deps
 	mkdir -p var/staticfiles
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	scripts/testnet $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
