@@ -5,14 +5,22 @@ leave ghosts online) and in process memory in the embedded default, behind one s
 interface (`PresenceStore`). Each socket registers a connection that its heartbeat keeps
 alive; a periodic sweep (`presence_sweep`) ends connections whose heartbeat stopped.
 
+A socket that closes *lingers* for PRESENCE_OFFLINE_GRACE_SECONDS: it still counts, so a
+reload or a reconnect within that time changes nothing anyone sees. The store decides it
+for every process (a lingering connection is an entry with that deadline); the process
+that saw the close settles it when the grace ends (`presence_settle`), and if that process
+died first, the sweep does.
+
 What a watcher sees is the *visible* state: "appear offline" is indistinguishable from
 offline, and a user whose presence is hidden from the watcher is offline to them.
 """
 
+import asyncio
 import json
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +58,7 @@ class Snapshot:
     """The raw aggregated facts about one user."""
 
     connections: int = 0
+    leaving: int = 0  # sockets that closed less than the grace period ago
     active: int = 0
     on_call: bool = False
     manual: str | None = None
@@ -58,7 +67,7 @@ class Snapshot:
     @property
     def state(self) -> State:
         """The user's own state (what they see of themselves)."""
-        if not self.connections:
+        if not self.connections and not self.leaving:
             return State.OFFLINE
         if self.manual == State.APPEAR_OFFLINE:
             return State.APPEAR_OFFLINE
@@ -85,7 +94,8 @@ class PresenceStore:
         """Register or refresh a connection; `active` None keeps its activity."""
         raise NotImplementedError
 
-    async def drop(self, user_id: int, conn: str) -> None:
+    async def drop(self, user_id: int, conn: str, *, linger_until: float | None = None) -> None:
+        """The socket closed; with `linger_until` it still counts until then."""
         raise NotImplementedError
 
     async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
@@ -97,14 +107,22 @@ class PresenceStore:
     async def snapshot(self, user_ids: list[int], *, now: float) -> dict[int, Snapshot]:
         raise NotImplementedError
 
-    async def expired(self, *, now: float) -> list[tuple[int, str]]:
-        """Connections whose heartbeat stopped; they are removed."""
+    async def due(self, *, now: float, user_id: int | None = None) -> list[tuple[int, str, float]]:
+        """(user, conn, deadline) of connections past their deadline, left in place."""
+        raise NotImplementedError
+
+    async def expired(
+        self, *, now: float, user_id: int | None = None
+    ) -> list[tuple[int, str, float]]:
+        """Remove the connections past their deadline (a stopped heartbeat, a grace that
+        ran out) and return those this process removed: each is handled once."""
         raise NotImplementedError
 
 
 @dataclass
 class _UserState:
     conns: dict[str, float] = field(default_factory=dict)  # conn -> expires at
+    leaving: dict[str, float] = field(default_factory=dict)  # closed conn -> grace ends at
     active: set[str] = field(default_factory=set)
     calls: set[str] = field(default_factory=set)
     manual: str | None = None
@@ -125,16 +143,20 @@ class MemoryPresenceStore(PresenceStore):
         with self.lock:
             user = self._user(user_id)
             user.conns[conn] = now + CONNECTION_TTL_SECONDS
+            user.leaving.pop(conn, None)
             if active is True:
                 user.active.add(conn)
             elif active is False:
                 user.active.discard(conn)
 
-    async def drop(self, user_id: int, conn: str) -> None:
+    async def drop(self, user_id: int, conn: str, *, linger_until: float | None = None) -> None:
         with self.lock:
             user = self._user(user_id)
             user.conns.pop(conn, None)
-            user.active.discard(conn)
+            if linger_until is None:
+                user.active.discard(conn)
+            else:
+                user.leaving[conn] = linger_until
 
     async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
         with self.lock:
@@ -158,24 +180,40 @@ class MemoryPresenceStore(PresenceStore):
                     result[user_id] = Snapshot()
                     continue
                 live = {c for c, expires in user.conns.items() if expires > now}
+                leaving = {c for c, until in user.leaving.items() if until > now}
                 result[user_id] = Snapshot(
                     connections=len(live),
-                    active=len(live & user.active),
+                    leaving=len(leaving),
+                    active=len((live | leaving) & user.active),
                     on_call=bool(user.calls),
                     manual=user.manual,
                     text=user.text,
                 )
         return result
 
-    async def expired(self, *, now: float) -> list[tuple[int, str]]:
-        gone = []
+    def _due(self, now: float, user_id: int | None) -> list[tuple[int, str, float]]:
+        found = []
+        for uid, user in self.users.items():
+            if user_id is not None and uid != user_id:
+                continue
+            for entries in (user.conns, user.leaving):
+                found += [(uid, conn, at) for conn, at in entries.items() if at <= now]
+        return found
+
+    async def due(self, *, now: float, user_id: int | None = None) -> list[tuple[int, str, float]]:
         with self.lock:
-            for user_id, user in self.users.items():
-                for conn, expires in list(user.conns.items()):
-                    if expires <= now:
-                        del user.conns[conn]
-                        user.active.discard(conn)
-                        gone.append((user_id, conn))
+            return self._due(now, user_id)
+
+    async def expired(
+        self, *, now: float, user_id: int | None = None
+    ) -> list[tuple[int, str, float]]:
+        with self.lock:
+            gone = self._due(now, user_id)
+            for uid, conn, _at in gone:
+                user = self.users[uid]
+                user.conns.pop(conn, None)
+                user.leaving.pop(conn, None)
+                user.active.discard(conn)
         return gone
 
 
@@ -206,6 +244,7 @@ class RedisPresenceStore(PresenceStore):
         pipe = self.redis.pipeline(transaction=False)
         pipe.zadd(conns, {conn: expires})
         pipe.expire(conns, self.KEY_TTL)
+        pipe.zrem(self._key(user_id, "leaving"), conn)
         pipe.zadd(self._expiring, {f"{user_id}:{conn}": expires})
         if active is True:
             pipe.sadd(act, conn)
@@ -214,11 +253,18 @@ class RedisPresenceStore(PresenceStore):
         pipe.expire(act, self.KEY_TTL)
         await pipe.execute()
 
-    async def drop(self, user_id: int, conn: str) -> None:
-        pipe = self.redis.pipeline(transaction=False)
+    async def drop(self, user_id: int, conn: str, *, linger_until: float | None = None) -> None:
+        pipe = self.redis.pipeline(transaction=True)
         pipe.zrem(self._key(user_id, "conns"), conn)
-        pipe.srem(self._key(user_id, "active"), conn)
-        pipe.zrem(self._expiring, f"{user_id}:{conn}")
+        if linger_until is None:
+            pipe.srem(self._key(user_id, "active"), conn)
+            pipe.zrem(self._expiring, f"{user_id}:{conn}")
+        else:
+            leaving = self._key(user_id, "leaving")
+            pipe.zadd(leaving, {conn: linger_until})
+            pipe.expire(leaving, self.KEY_TTL)
+            # the sweep's index: ends the lingering even if this process dies
+            pipe.zadd(self._expiring, {f"{user_id}:{conn}": linger_until})
         await pipe.execute()
 
     async def set_manual(self, user_id: int, state: str | None, text: str) -> None:
@@ -242,33 +288,47 @@ class RedisPresenceStore(PresenceStore):
         pipe = self.redis.pipeline(transaction=False)
         for user_id in user_ids:
             pipe.zrangebyscore(self._key(user_id, "conns"), now, "+inf")
+            pipe.zrangebyscore(self._key(user_id, "leaving"), now, "+inf")
             pipe.smembers(self._key(user_id, "active"))
             pipe.scard(self._key(user_id, "calls"))
             pipe.get(self._key(user_id, "manual"))
         rows = await pipe.execute()
         result = {}
         for i, user_id in enumerate(user_ids):
-            live, active, calls, manual = rows[i * 4 : i * 4 + 4]
+            live, leaving, active, calls, manual = rows[i * 5 : i * 5 + 5]
             state, text = json.loads(manual) if manual else (None, "")
             result[user_id] = Snapshot(
                 connections=len(live),
-                active=len(set(live) & set(active)),
+                leaving=len(leaving),
+                active=len((set(live) | set(leaving)) & set(active)),
                 on_call=bool(calls),
                 manual=state,
                 text=text,
             )
         return result
 
-    async def expired(self, *, now: float) -> list[tuple[int, str]]:
-        members = await self.redis.zrangebyscore(self._expiring, "-inf", now)
+    async def due(self, *, now: float, user_id: int | None = None) -> list[tuple[int, str, float]]:
+        members = await self.redis.zrangebyscore(self._expiring, "-inf", now, withscores=True)
+        found = []
+        for member, at in members:
+            uid, conn = member.split(":", 1)
+            if user_id is None or int(uid) == user_id:
+                found.append((int(uid), conn, float(at)))
+        return found
+
+    async def expired(
+        self, *, now: float, user_id: int | None = None
+    ) -> list[tuple[int, str, float]]:
         gone = []
-        for member in members:
+        for uid, conn, at in await self.due(now=now, user_id=user_id):
             # Only the process that removes the entry handles it (several may sweep).
-            if await self.redis.zrem(self._expiring, member):
-                user_id, conn = member.split(":", 1)
-                await self.redis.zrem(self._key(int(user_id), "conns"), conn)
-                await self.redis.srem(self._key(int(user_id), "active"), conn)
-                gone.append((int(user_id), conn))
+            if await self.redis.zrem(self._expiring, f"{uid}:{conn}"):
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.zrem(self._key(uid, "conns"), conn)
+                pipe.zrem(self._key(uid, "leaving"), conn)
+                pipe.srem(self._key(uid, "active"), conn)
+                await pipe.execute()
+                gone.append((uid, conn, at))
         return gone
 
 
@@ -399,11 +459,67 @@ async def presence_activity(
     await publish(user_id=user_id, company_id=company_id, before=before)
 
 
+# Grace timers of this process; the sweep covers them if the process dies.
+_timers: set[asyncio.Task] = set()
+
+
+def _later(delay: float, fn: Callable[[], Awaitable[Any]]) -> None:
+    async def run() -> None:
+        await asyncio.sleep(delay)
+        try:
+            await fn()
+        except Exception:
+            logger.exception("presence: timer failed")
+
+    task = asyncio.get_running_loop().create_task(run())
+    _timers.add(task)
+    task.add_done_callback(_timers.discard)
+
+
 async def presence_disconnect(*, user_id: int, company_id: int | None, conn: str) -> None:
-    """A tab closed."""
-    before = await _snapshot(user_id)
-    await get_store().drop(user_id, conn)
-    await publish(user_id=user_id, company_id=company_id, before=before)
+    """A tab closed. With a grace period it lingers: nobody hears anything now, and a new
+    socket of the user within the grace (a reload, a reconnect) means nobody ever does."""
+    grace = settings.PRESENCE_OFFLINE_GRACE_SECONDS
+    if grace <= 0:
+        before = await _snapshot(user_id)
+        await get_store().drop(user_id, conn)
+        await publish(user_id=user_id, company_id=company_id, before=before)
+        return
+    await get_store().drop(user_id, conn, linger_until=clock() + grace)
+    _later(grace + 0.05, lambda: presence_settle(user_id=user_id, company_id=company_id))
+
+
+async def _end_due(user_id: int | None) -> int:
+    """Remove what is past its deadline (for one user, or everyone) and tell watchers
+    what changed since just before the first of those deadlines."""
+    from accounts.models import User
+
+    store = get_store()
+    now = clock()
+    due = await store.due(now=now, user_id=user_id)
+    if not due:
+        return 0
+    first: dict[int, float] = {}
+    for uid, _conn, at in due:
+        first[uid] = min(at, first.get(uid, at))
+    # What watchers last saw: the state while those connections still counted.
+    before = {uid: (await store.snapshot([uid], now=at - 0.001))[uid] for uid, at in first.items()}
+    gone = await store.expired(now=now, user_id=user_id)
+    user_ids = {uid for uid, _conn, _at in gone}
+    companies = {
+        pk: company
+        async for pk, company in User.objects.filter(pk__in=user_ids).values_list(
+            "pk", "company_id"
+        )
+    }
+    for uid in user_ids:
+        await publish(user_id=uid, company_id=companies.get(uid), before=before.get(uid))
+    return len(gone)
+
+
+async def presence_settle(*, user_id: int, company_id: int | None) -> int:
+    """The grace of a closed tab ran out: Offline now, unless the user came back."""
+    return await _end_due(user_id)
 
 
 async def presence_set(
@@ -435,18 +551,6 @@ async def presence_set_on_call(
 
 
 async def presence_sweep() -> int:
-    """End connections whose heartbeat stopped (crashed tab, dead server); returns how many."""
-    from accounts.models import User
-
-    gone = await get_store().expired(now=clock())
-    user_ids = {user_id for user_id, _ in gone}
-    companies = {
-        pk: company
-        async for pk, company in User.objects.filter(pk__in=user_ids).values_list(
-            "pk", "company_id"
-        )
-    }
-    for user_id in user_ids:
-        # what watchers last saw is unknown here; a repeated "offline" is harmless
-        await publish(user_id=user_id, company_id=companies.get(user_id), before=None)
-    return len(gone)
+    """End connections whose heartbeat stopped (crashed tab, dead server) and lingering
+    ones whose process died before settling them; returns how many."""
+    return await _end_due(None)

@@ -61,7 +61,7 @@ async def _run(consumer: Any, service: Callable[..., Any], **kwargs: Any) -> Any
 
 
 async def handle(consumer: Any, message: dict[str, Any]) -> None:
-    """call.start / accept / decline / cancel / hangup / resume / signal."""
+    """call.start / accept / decline / cancel / hangup / connected / resume / signal."""
     kind = message["type"]
     # Ids arrive as public ids; anything else becomes None, which services answer with
     # not_found like the id of a call that is not yours.
@@ -107,6 +107,8 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
             channel=channel,
             failed=reason == "failed",
         )
+    elif kind == "call.connected":
+        await _run(consumer, services.call_connected, call_id=call_id, channel=channel)
     elif kind == "call.resume":
         await _run(
             consumer,

@@ -53,6 +53,9 @@ class Call(models.Model):
     ringing_at = models.DateTimeField(_("ringing since"), null=True, blank=True)
     ring_expires_at = models.DateTimeField(_("rings until"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # When media first flowed (a participant device reported its connection up): the
+    # duration counts from here, and a call that never got here ends failed.
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
     # The caller's device (the tab that started the call) and the callee's answering one.
@@ -93,6 +96,14 @@ class Call(models.Model):
                 condition=Q(state="ringing") | Q(answered_at__isnull=True) | ~Q(callee_device=""),
                 name="call_answered_has_device",
             ),
+            models.CheckConstraint(
+                condition=Q(connected_at__isnull=True) | Q(answered_at__isnull=False),
+                name="call_connected_after_answer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(end_reason="completed") | Q(connected_at__isnull=False),
+                name="call_completed_was_connected",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -111,8 +122,21 @@ class Call(models.Model):
         )
 
     @property
+    def never_connected(self) -> bool:
+        """Answered (or not) but no media ever flowed."""
+        return self.connected_at is None
+
+    @property
+    def outcome_label(self) -> str:
+        """The end reason as the log says it; a failed call that never carried media
+        "Could not connect", one that dropped "Connection failed"."""
+        if self.end_reason == self.EndReason.FAILED and self.connected_at is None:
+            return str(_("Could not connect"))
+        return str(self.get_end_reason_display()) if self.end_reason else ""
+
+    @property
     def duration(self) -> timedelta | None:
-        """How long the two talked (answer to end)."""
-        if self.answered_at is None or self.ended_at is None:
+        """How long the two talked: from when media first flowed to the end."""
+        if self.connected_at is None or self.ended_at is None:
             return None
-        return self.ended_at - self.answered_at
+        return self.ended_at - self.connected_at

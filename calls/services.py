@@ -182,6 +182,12 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
     list(User.objects.select_for_update().filter(pk__in=[caller.pk, callee.pk]).order_by("pk"))
     busy = selectors.busy_user_ids(user_ids=[caller.pk, callee.pk])
     if caller.pk in busy:
+        if Call.objects.filter(caller=callee, callee=caller, state=Call.State.RINGING).exists():
+            # Both called each other at the same moment: the other call rings here.
+            raise ApplicationError(
+                _("%(name)s is calling you.") % {"name": callee.get_full_name() or callee.email},
+                code="calling_you",
+            )
         raise ApplicationError(_("You are already in a call."), code="already_in_call")
     now = timezone.now()
     call = Call(
@@ -271,8 +277,26 @@ def call_cancel(*, user: User, call_id: Any) -> Call:
 
 
 @transaction.atomic
+def call_connected(*, user: User, call_id: Any, channel: str) -> Call:
+    """A participant device's media connection is up: the call is connected from now
+    (the first report counts; its duration starts here)."""
+    call = _lock(user=user, call_id=call_id)
+    if call.state != Call.State.ANSWERED:
+        raise ApplicationError(_("The call is not in progress."), code="not_answered")
+    if channel not in (call.caller_channel, call.callee_channel) or not channel:
+        raise PermissionDenied(_("This call is on another device."), code="other_device")
+    if call.connected_at is None:
+        call.connected_at = timezone.now()
+        _clean_transition(call)
+        call.save(update_fields=["connected_at"])
+        _notify(call, "call.connected")
+    return call
+
+
+@transaction.atomic
 def call_hangup(*, user: User, call_id: Any, channel: str, failed: bool = False) -> Call:
-    """Either participant device ends an answered call (failed: ICE gave up)."""
+    """Either participant device ends an answered call (failed: ICE gave up). A call
+    whose media never connected ends failed ("Could not connect") either way."""
     call = _lock(user=user, call_id=call_id)
     if call.state == Call.State.RINGING:
         if call.caller_id == user.pk:
@@ -282,6 +306,7 @@ def call_hangup(*, user: User, call_id: Any, channel: str, failed: bool = False)
         raise ApplicationError(_("The call has already ended."), code="ended")
     if channel not in (call.caller_channel, call.callee_channel) or not channel:
         raise PermissionDenied(_("This call is on another device."), code="other_device")
+    failed = failed or call.connected_at is None
     return _end(call, Call.EndReason.FAILED if failed else Call.EndReason.COMPLETED)
 
 

@@ -360,6 +360,11 @@ WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 
 # A socket re-checks its session this often even when no revocation event arrives,
 # because the channel layer may drop that event.
 WEBSOCKET_SESSION_RECHECK_SECONDS = env.int("WEBSOCKET_SESSION_RECHECK_SECONDS", default=60)
+# A user whose last socket closes is shown Offline only when this passes without a new
+# socket anywhere (a reload or a reconnect is not an Offline/Online flicker); 0: at once.
+PRESENCE_OFFLINE_GRACE_SECONDS = env.float("PRESENCE_OFFLINE_GRACE_SECONDS", default=4.0)
+if not 0 <= PRESENCE_OFFLINE_GRACE_SECONDS <= 30:
+    raise ImproperlyConfigured("PRESENCE_OFFLINE_GRACE_SECONDS is between 0 and 30 seconds.")
 
 # --- Calls: signalling limits and ICE servers (docs/turn.md) --------------------------
 # An offer or answer larger than this is refused (Chromium's audio+video SDP is ~6 KB).

@@ -26,9 +26,10 @@ const LOOK = {
   "signed-out": ["text-bg-warning", "Signed out"],
 };
 
-// The badge in the top bar is data-turbo-permanent: one element for the tab's life.
+// The badge in the top bar is data-turbo-permanent: one element across visits (its id
+// carries the language, so a page in another language brings its own).
 function showLiveState(state) {
-  const badge = document.getElementById("live-status");
+  const badge = document.querySelector("[data-live-status]");
   if (!badge) return;
   const [cls, fallback] = LOOK[state];
   badge.className = `badge rounded-pill ${cls}`;
@@ -40,6 +41,7 @@ function showLiveState(state) {
 if (signedIn) {
   live.addEventListener("statechange", (event) => showLiveState(event.detail.state));
   showLiveState(live.state);
+  document.addEventListener("turbo:load", () => showLiveState(live.state));
   trackActivity(Number(document.body.dataset.awayMinutes) || 10);
   monitorData.start();
   startCalls();

@@ -26,12 +26,8 @@ class MonitorData extends EventTarget {
   }
 
   start() {
-    const template = document.getElementById("presence-labels");
-    const spans = [...(template?.content.querySelectorAll("span") || [])];
-    this.labels = Object.fromEntries(
-      spans.filter((s) => s.dataset.state).map((s) => [s.dataset.state, s.textContent]),
-    );
-    this.texts = Object.fromEntries(spans.filter((s) => s.dataset.text).map((s) => [s.dataset.text, s]));
+    this.readLabels();
+    document.addEventListener("turbo:load", () => this.readLabels()); // another language
     live.onResync(() => this.load());
     live.on("presence.changed", (event) => this.apply(event));
     live.on("my_presence.changed", (event) => {
@@ -47,6 +43,15 @@ class MonitorData extends EventTarget {
       if (request) this.tellRequest(request);
     });
     document.addEventListener("turbo:load", () => paintPresence(document));
+  }
+
+  readLabels() {
+    const template = document.getElementById("presence-labels");
+    const spans = [...(template?.content.querySelectorAll("span") || [])];
+    this.labels = Object.fromEntries(
+      spans.filter((s) => s.dataset.state).map((s) => [s.dataset.state, s.textContent]),
+    );
+    this.texts = Object.fromEntries(spans.filter((s) => s.dataset.text).map((s) => [s.dataset.text, s]));
   }
 
   async load() {

@@ -1,5 +1,6 @@
 """Presence over the websocket: aggregation across tabs, manual states, privacy, expiry."""
 
+import contextlib
 import uuid
 
 import pytest
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def fresh_store(settings):
-    """Each test starts with nobody online: its own memory, or its own Redis key prefix."""
+    """Each test starts with nobody online: its own memory, or its own Redis key prefix.
+    A short grace period keeps closes quick to observe (test_presence_grace.py tests it)."""
+    settings.PRESENCE_OFFLINE_GRACE_SECONDS = 0.3
     if settings.REDIS_URL:
         presence._store = presence.RedisPresenceStore(
             settings.REDIS_URL, f"uc_test_{uuid.uuid4().hex[:8]}"
@@ -24,6 +27,9 @@ def fresh_store(settings):
     else:
         presence._store = presence.MemoryPresenceStore()
     yield
+    for timer in list(presence._timers):
+        with contextlib.suppress(RuntimeError):  # its event loop may be closed already
+            timer.cancel()
     presence._store = None
 
 

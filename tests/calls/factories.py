@@ -19,6 +19,11 @@ class CallFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(minutes=2))
     ringing_at = factory.SelfAttribute("created_at")
     answered_at = factory.LazyAttribute(lambda c: c.created_at + timezone.timedelta(seconds=5))
-    ended_at = factory.LazyAttribute(lambda c: c.answered_at + timezone.timedelta(seconds=60))
+    connected_at = factory.LazyAttribute(
+        lambda c: c.answered_at + timezone.timedelta(seconds=1) if c.answered_at else None
+    )
+    ended_at = factory.LazyAttribute(
+        lambda c: (c.connected_at or c.created_at) + timezone.timedelta(seconds=60)
+    )
     caller_device = "caller-device-1"
     callee_device = "callee-device-1"

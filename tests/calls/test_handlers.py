@@ -62,6 +62,15 @@ async def answered_call(connect, alice, bob):
     return a, b, call_id
 
 
+async def connected_call(connect, alice, bob):
+    """Answered, and Alice's browser reported its media connection up."""
+    a, b, call_id = await answered_call(connect, alice, bob)
+    await a.send_json_to({"type": "call.connected", "call": call_id})
+    await next_of(a, "call.connected")
+    await next_of(b, "call.connected")
+    return a, b, call_id
+
+
 async def state_of(user) -> str:
     snap = await presence.get_store().snapshot([user.pk], now=presence.clock())
     return snap[user.pk].state.value
@@ -83,6 +92,10 @@ async def test_alice_calls_bob_who_answers_talks_and_hangs_up(alice, bob, connec
     assert answered["state"] == "answered"
     assert (await next_of(b, "call.answered"))["call"]["answered_device"] == "bob-tab-1"
     assert await state_of(alice) == "on_call" and await state_of(bob) == "on_call"
+    await b.send_json_to({"type": "call.connected", "call": call["id"]})
+    connected = (await next_of(a, "call.connected"))["call"]
+    assert connected["connected_at"] is not None
+    assert (await next_of(b, "call.connected"))["call"]["connected_at"] is not None
 
     await a.send_json_to({"type": "call.hangup", "call": call["id"]})
     ended = (await next_of(a, "call.ended"))["call"]
@@ -296,7 +309,7 @@ async def test_a_call_whose_tabs_stopped_heart_beating_is_swept(alice, bob, conn
 
     from django.utils import timezone
 
-    a, b, call_id = await answered_call(connect, alice, bob)
+    a, b, call_id = await connected_call(connect, alice, bob)
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
     await sync_to_async(Call.objects.filter(pk=publicid.decode("calls.call", call_id)).update)(
         caller_seen_at=long_ago
@@ -475,3 +488,78 @@ async def test_alice_cannot_call_herself(alice, connect):
     )
     assert (await next_of(a, "error"))["code"] == "not_allowed"
     assert await count_calls() == 0
+
+
+async def test_a_call_hung_up_before_its_media_connected_is_logged_as_could_not_connect(
+    alice, bob, connect
+):
+    a, b, call_id = await answered_call(connect, alice, bob)
+    await a.send_json_to({"type": "call.hangup", "call": call_id})
+    ended = (await next_of(a, "call.ended"))["call"]
+    assert ended["end_reason"] == "failed"
+    assert ended["end_reason_label"] == "Could not connect"
+    assert ended["duration_seconds"] is None and ended["connected_at"] is None
+    stored = await get_call(call_id)
+    assert stored.end_reason == Call.EndReason.FAILED and stored.duration is None
+
+
+async def test_media_connected_counts_once_and_the_duration_starts_there(alice, bob, connect):
+    a, b, call_id = await connected_call(connect, alice, bob)
+    first = (await get_call(call_id)).connected_at
+    await b.send_json_to({"type": "call.connected", "call": call_id})  # the other side too
+    await a.send_json_to({"type": "ping"})
+    await next_of(a, "pong")
+    stored = await get_call(call_id)
+    assert stored.connected_at == first and stored.connected_at >= stored.answered_at
+    await b.send_json_to({"type": "call.hangup", "call": call_id})
+    ended = (await next_of(a, "call.ended"))["call"]
+    assert ended["end_reason"] == "completed"
+    stored = await get_call(call_id)
+    assert stored.duration == stored.ended_at - stored.connected_at
+
+
+async def test_a_ringing_call_cannot_be_reported_connected(alice, bob, connect):
+    a, b, call_id = await ringing_call(connect, alice, bob)
+    await a.send_json_to({"type": "call.connected", "call": call_id, "id": 7})
+    error = await next_of(a, "error")
+    assert (error["code"], error["ref"]) == ("not_answered", 7)
+    assert (await get_call(call_id)).connected_at is None
+
+
+async def test_bobs_other_tab_cannot_report_the_call_connected(alice, bob, connect):
+    a, b, call_id = await answered_call(connect, alice, bob)
+    other = await connect(bob)
+    await other.send_json_to({"type": "call.connected", "call": call_id, "id": 1})
+    assert (await next_of(other, "error"))["code"] == "other_device"
+    assert (await get_call(call_id)).connected_at is None
+
+
+async def test_charlie_cannot_report_alices_call_connected(alice, bob, charlie, connect):
+    a, b, call_id = await answered_call(connect, alice, bob)
+    c = await connect(charlie)
+    await c.send_json_to({"type": "call.connected", "call": call_id, "id": 2})
+    assert (await next_of(c, "error"))["code"] == "not_found"
+    assert (await get_call(call_id)).connected_at is None
+
+
+async def test_two_people_calling_each_other_at_once_are_told_the_other_is_calling(
+    alice, bob, connect
+):
+    a = await connect(alice)
+    b = await connect(bob)
+    call_id = (await start(a, bob))["call"]["id"]
+    await next_of(b, "call.ringing")
+    await b.send_json_to(
+        {
+            "type": "call.start",
+            "callee": publicid.of(alice),
+            "media": "audio",
+            "device": "bob-tab-1",
+            "id": 3,
+        }
+    )
+    error = await next_of(b, "error")
+    assert error["code"] == "calling_you" and error["ref"] == 3
+    assert error["detail"] == "Alice Fernandez is calling you."
+    assert await count_calls() == 1
+    assert (await get_call(call_id)).state == Call.State.RINGING  # hers still rings

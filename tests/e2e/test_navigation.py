@@ -3,6 +3,7 @@ page's scripts survive link clicks, form posts, redirects, back and forward (Tur
 docs/realtime.md "Page navigation and page scripts")."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -39,6 +40,19 @@ def same_page_and_connection(page) -> None:
 
 def nav_link(page, name: str):
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
+
+
+COUNT_VISITS = """() => {
+  window.turboLoads = 0;
+  document.addEventListener("turbo:load", () => { window.turboLoads += 1; });
+}"""
+
+
+def visit_by_link(page, link) -> None:
+    """Click a link and wait until Turbo has rendered the new page (turbo:load)."""
+    loads = page.evaluate("() => window.turboLoads")
+    link.click()
+    page.wait_for_function(f"() => window.turboLoads > {loads}")
 
 
 def visit_ten_pages(alices) -> None:
@@ -118,6 +132,91 @@ def test_the_monitor_sidebar_keeps_its_filter_across_visits(new_page, alice, bob
     expect(alices.get_by_role("menu", name="Options")).to_be_hidden()
 
 
+def listener_counts(page) -> dict[str, int]:
+    """Event listeners on document and window (Chromium's DevTools protocol), and the live
+    connection's event handlers and resync hooks."""
+    cdp = page.context.new_cdp_session(page)
+    counts = {}
+    for target in ("document", "window"):
+        handle = cdp.send("Runtime.evaluate", {"expression": target})["result"]["objectId"]
+        listeners = cdp.send("DOMDebugger.getEventListeners", {"objectId": handle})["listeners"]
+        counts[target] = len(listeners)
+    cdp.detach()
+    counts.update(
+        page.evaluate(
+            """() => ({
+          live: [...window.ucLive.handlers.values()].reduce((n, set) => n + set.size, 0),
+          resync: window.ucLive.resyncHooks.size,
+        })"""
+        )
+    )
+    return counts
+
+
+COUNT_RENDERS = """() => {
+  window.monitorRenders = 0;
+  const list = document.querySelector("[data-monitor-sidebar] [data-group=company] ul");
+  new MutationObserver((records) => { window.monitorRenders += records.length; })
+    .observe(list, { childList: true });
+}"""
+
+
+def test_twenty_visits_later_one_event_still_causes_one_reaction(new_page, alice, bob, password):
+    from contacts import services as contact_services
+    from tests.calls.factories import CallFactory
+    from tests.contacts.factories import ContactFactory
+
+    CallFactory(caller=alice, callee=bob)  # the call log shows its table (and controller)
+    ContactFactory(book=contact_services.book_ensure_default(user=alice), given_name="Zoe")
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    alices.evaluate(WATCH_PAGE)
+    alices.evaluate(COUNT_VISITS)
+    tour = [
+        ("Contacts", "/contacts/"),
+        ("Calls", "/calls/"),
+        ("Online Monitor", "/monitor/"),
+        ("Help", "/help/"),
+        ("Contacts", "/contacts/"),
+        ("Calls", "/calls/"),
+    ]
+    visit_by_link(alices, nav_link(alices, "Calls"))
+    expect(alices.get_by_role("table", name="Call log")).to_be_visible()
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Online")
+    before = listener_counts(alices)
+
+    for visit in range(20):
+        name, path = tour[visit % len(tour)]
+        visit_by_link(alices, nav_link(alices, name))
+        expect(alices).to_have_url(re.compile(rf"{path}$"))
+    expect(alices.get_by_role("table", name="Call log")).to_be_visible()  # the 20th: Calls
+    same_page_and_connection(alices)
+    assert listener_counts(alices) == before
+
+    # One presence event: the sidebar renders once, the call log's presence says it once.
+    alices.evaluate(COUNT_RENDERS)
+    bobs.get_by_label("My status").select_option(label="Do not disturb")
+    presence_cell = (
+        alices.get_by_role("row").filter(has_text="Bob Okafor").locator("[data-presence-of]")
+    )
+    expect(presence_cell).to_have_text("Do not disturb")
+    expect(monitor_entry(alices, "Bob Okafor")).to_contain_text("Do not disturb")
+    alices.get_by_label("My status").select_option(label="Busy")  # a later event, to flush
+    expect(bobs.get_by_role("complementary", name="Online Monitor")).to_contain_text("Busy")
+    assert alices.evaluate("() => window.monitorRenders") == 1
+
+    # The contacts page's search still asks the server once per search.
+    visit_by_link(alices, nav_link(alices, "Contacts"))
+    searches = []
+    alices.on("request", lambda r: searches.append(r.url) if "/search/" in r.url else None)
+    alices.get_by_label("Search contacts").fill("Zoe")
+    expect(alices.get_by_role("region", name="Search results")).to_contain_text("Zoe")
+    alices.wait_for_timeout(500)  # past the search delay: a leaked second listener fires by now
+    assert len(searches) == 1, searches
+
+
 def test_signing_out_loads_the_sign_in_page_in_full(new_page, alice, password):
     page = new_page("/accounts/login/", **WIDE)
     sign_in(page, alice, password)
@@ -126,3 +225,31 @@ def test_signing_out_loads_the_sign_in_page_in_full(new_page, alice, password):
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     assert page.evaluate("() => window.keptDocument === undefined") is True
+
+
+def test_alice_reloading_is_no_flicker_but_closing_her_tab_shows_offline_within_6_s(
+    new_page, alice, bob, password
+):
+    bobs = new_page("/accounts/login/", **WIDE)
+    sign_in(bobs, bob, password)
+    alices = new_page("/accounts/login/", **WIDE)
+    sign_in(alices, alice, password)
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Online")
+    bobs.evaluate(RECORD_PRESENCE)
+    about_alice = (
+        f"() => window.presenceEvents.filter((e) => e.user === '{publicid.of(alice)}')"
+        ".map((e) => e.state)"
+    )
+
+    alices.reload()  # a new socket within the grace period (PRESENCE_OFFLINE_GRACE_SECONDS)
+    expect(alices.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    alices.wait_for_timeout(5000)  # longer than the grace: an Offline would have come by now
+    alices.get_by_label("My status").select_option(label="Busy")
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Busy")
+    assert bobs.evaluate(about_alice) == ["busy"]
+
+    alices.close()
+    closed = time.monotonic()
+    expect(monitor_entry(bobs, "Alice Fernandez")).to_contain_text("Offline", timeout=6000)
+    print(f"bob saw alice offline {time.monotonic() - closed:.1f} s after she closed her tab")
+    assert bobs.evaluate(about_alice) == ["busy", "offline"]

@@ -221,6 +221,9 @@ export default class extends PageController {
 
   closeMenu(returnFocus = false) {
     if (!this.menu || this.menu.hidden) return;
+    // back to the opener, unless the chosen action moved focus (a call window takes it)
+    const active = document.activeElement;
+    returnFocus &&= !active || active === document.body || this.menu.contains(active);
     this.menu.hidden = true;
     this.menuOpener?.setAttribute("aria-expanded", "false");
     if (returnFocus && this.menuOpener?.isConnected) this.menuOpener.focus();
