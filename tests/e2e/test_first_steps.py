@@ -193,7 +193,7 @@ def test_presence_changes_and_contact_requests_are_announced_badged_and_noticed(
     )
     request.get_by_role("button", name="Accept: Charlie Nguyen").click()
     expect(request).to_have_count(0)
-    expect(alices.locator("#nav-badge-contact-requests")).to_have_attribute("hidden", "")
+    expect(alices.locator("[data-nav-badge=contact-requests]")).to_have_attribute("hidden", "")
     assert ContactRequest.objects.get().state == ContactRequest.State.ACCEPTED
 
 
