@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEB_PACKAGES := chromium coturn sip-tester iproute2 socat util-linux
 
-.PHONY: run test lint check-deploy install install-dev system-deps vendor clean
+.PHONY: run dev test lint check-deploy install install-dev system-deps vendor clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## run: the embedded default (SQLite, in-process channel layer, no broker) on :8000
+## run: the embedded default (SQLite, in-process channel layer, no broker), served like
+## production (DEBUG off), on http://127.0.0.1:8000 (HOST, PORT: e.g. `PORT=8080 make run`)
 run: install
 	mkdir -p var/staticfiles
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py serve 127.0.0.1:8000
+	$(PY) manage.py serve
+
+## dev: the same with DEBUG on (tracebacks in the browser, static files from the source)
+dev: install
+	mkdir -p var/staticfiles
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py serve
 
 ## system-deps: Debian packages the tests drive (Chromium, coturn, sipp, namespaces)
 system-deps:
@@ -44,7 +51,7 @@ test: install-dev system-deps
 	mkdir -p var/staticfiles
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	scripts/testnet $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -61,7 +68,7 @@ vendor:
 	rm -rf var/npm && mkdir -p var/npm && cp package.json var/npm/
 	cd var/npm && npm install --no-audit --no-fund --ignore-scripts
 	rm -rf static/vendor && mkdir -p static/vendor/bootstrap static/vendor/bootstrap-icons \
-	  static/vendor/turbo static/vendor/stimulus
+	  static/vendor/turbo static/vendor/stimulus static/vendor/tom-select
 	cp var/npm/node_modules/bootstrap/dist/css/bootstrap.min.css* static/vendor/bootstrap/
 	cp var/npm/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js* static/vendor/bootstrap/
 	cp var/npm/node_modules/bootstrap/LICENSE static/vendor/bootstrap/
@@ -71,6 +78,9 @@ vendor:
 	cp var/npm/node_modules/@hotwired/turbo/dist/turbo.es2017-esm.js static/vendor/turbo/
 	cp var/npm/node_modules/@hotwired/stimulus/dist/stimulus.js \
 	  var/npm/node_modules/@hotwired/stimulus/LICENSE.md static/vendor/stimulus/
+	cp var/npm/node_modules/tom-select/dist/js/tom-select.complete.min.js* \
+	  var/npm/node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css* \
+	  var/npm/node_modules/tom-select/LICENSE static/vendor/tom-select/
 
 clean:
 	rm -rf $(VENV) var/staticfiles var/npm

@@ -2,8 +2,10 @@
 
 Every queryset, foreign-key and many-to-many choice, and object URL is limited to the
 requesting admin's company (another company's object is a 404, not a redirect). A
-company admin cannot make anyone superuser, pick permissions one by one, or grant a
-role whose permissions they lack; staff status follows the Company admin role.
+company admin grants every company role (Company admin, CRM user, PSTN caller,
+Announcer) to anyone of their company, themselves included, but cannot make anyone
+superuser or staff, or pick permissions one by one; staff status follows the Company
+admin role.
 """
 
 from typing import Any
@@ -20,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import roles, selectors, services
+from accounts import dates, roles, selectors, services
 from accounts.models import Company, Profile, Region, User
 from uc_web.lib import phones
 
@@ -33,12 +35,20 @@ def _is_superuser(request: HttpRequest) -> bool:
 
 
 def grantable_roles(user: User) -> QuerySet[Group]:
-    """Role groups whose every permission `user` holds (a superuser may grant any group)."""
-    if user.is_superuser:
-        return Group.objects.all()
-    held = user.get_all_permissions()
-    names = [role for role, perms in roles.ROLE_PERMISSIONS.items() if set(perms) <= held]
-    return Group.objects.filter(name__in=names)
+    """Every company role for a company admin; any group for a superuser."""
+    return selectors.role_grantable_list(user=user)
+
+
+def _when(field: str, label: Any) -> Any:
+    """A read-only admin column or field showing a datetime the way the viewer prefers."""
+
+    @admin.display(description=label, ordering=field, empty_value="—")
+    def show(self: Any, obj: Any) -> str | None:
+        value = getattr(obj, field)
+        return dates.datetime_text(value) if value else None
+
+    show.__name__ = f"{field}_shown"
+    return show
 
 
 def _photo_html(user: User) -> str:
@@ -154,10 +164,10 @@ def _scope_regions(request: HttpRequest, kwargs: dict[str, Any]) -> None:
 class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
     company_field = "pk"
     form = CompanyAdminForm
-    list_display = ["logo", "name", "website", "created_at"]
+    list_display = ["logo", "name", "website", "created_at_shown"]
     list_display_links = ["logo", "name"]
     search_fields = ["name"]
-    readonly_fields = ["logo", "created_at"]
+    readonly_fields = ["logo", "created_at_shown"]
     filter_horizontal = ["regions"]
     fieldsets = [
         (None, {"fields": ["logo", "name", "address", "website", "phone"]}),
@@ -166,8 +176,10 @@ class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
             _("Defaults for new members"),
             {"fields": ["default_time_zone", "default_dialling_country"]},
         ),
-        (_("Dates"), {"fields": ["created_at"]}),
+        (_("Dates"), {"fields": ["created_at_shown"]}),
     ]
+
+    created_at_shown = _when("created_at", _("created"))
 
     @admin.display(description=_("logo"))
     def logo(self, obj: Company) -> str:
@@ -295,7 +307,7 @@ class ProfileInline(admin.StackedInline):
 
 
 class UserInviteForm(forms.ModelForm):
-    """Adding a user invites them: no password here, they choose it from the e-mail."""
+    """Adding a user invites them: no password here, they set it from the email."""
 
     class Meta:
         model = User
@@ -367,9 +379,9 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         "last_name",
         "role_names",
         "status",
-        "last_login",
+        "last_login_shown",
     ]
-    list_display_links = ["photo", "email"]
+    list_display_links = ["email"]  # the photo is no second, nameless link to the same page
     list_filter = [RoleFilter, "is_active", InvitedFilter]
     search_fields = [
         "email",
@@ -378,7 +390,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         "profile__job_title",
         "profile__department",
     ]
-    readonly_fields = ["last_login", "date_joined", "invited_at"]
+    readonly_fields = ["last_login_shown", "date_joined_shown", "invited_at_shown"]
     inlines = [ProfileInline]
     actions = ["deactivate"]
     fieldsets = [
@@ -386,7 +398,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         (_("Personal info"), {"fields": ["first_name", "last_name", "company"]}),
         (_("Roles"), {"fields": ["is_active", "groups"]}),
         (_("Superuser only"), {"fields": ["is_staff", "is_superuser", "user_permissions"]}),
-        (_("Dates"), {"fields": ["invited_at", "last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["invited_at_shown", "last_login_shown", "date_joined_shown"]}),
     ]
     add_fieldsets = [
         (
@@ -395,11 +407,15 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
                 "classes": ["wide"],
                 "fields": ["email", "first_name", "last_name", "company", "groups"],
                 "description": _(
-                    "The new user receives an e-mail with a link to choose their password."
+                    "The new user receives an email with a link to join and set their password."
                 ),
             },
         ),
     ]
+
+    last_login_shown = _when("last_login", _("last sign-in"))
+    date_joined_shown = _when("date_joined", _("date joined"))
+    invited_at_shown = _when("invited_at", _("invited"))
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list:
         return self.inlines if obj is not None else []  # the profile is made on save
@@ -468,40 +484,58 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
             kwargs["label"] = _("Roles")
             kwargs["help_text"] = _(
-                "You can grant the roles whose permissions you hold yourself; "
-                "other roles the user has are kept."
+                "Company admins manage the company and its users; CRM users keep CRM "
+                "records; PSTN callers call phone numbers from the prepaid balance; "
+                "announcers send announcements to markets."
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_form(request, form, change)
+        # Adding someone invites them through the same service as the app's Users page.
+        data = form.cleaned_data
+        company = data.get("company") if _is_superuser(request) else request.user.company
+        groups = list(data.get("groups") or [])
+        user = services.user_invite(
+            company=company,
+            by=request.user,
+            email=data["email"],
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            roles_=[g.name for g in groups if g.name in roles.ROLE_PERMISSIONS],
+            base_url=request.build_absolute_uri("/"),
+        )
+        others = [g for g in groups if g.name not in roles.ROLE_PERMISSIONS]
+        if others:  # a superuser's own groups
+            user.groups.add(*others)
+        return user
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if not change:
+            return  # save_form created and invited them
         if not _is_superuser(request):
             obj.company_id = request.user.company_id
             obj.is_superuser = False
-        if not change:
-            obj.set_unusable_password()
-        # Roles the acting admin could not see in the form stay as they were.
-        form._kept_roles = (
-            list(obj.groups.exclude(pk__in=grantable_roles(request.user))) if change else []
-        )
-        was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()
+        # Groups the acting admin cannot grant (set by a superuser) stay as they were.
+        form._kept_roles = list(obj.groups.exclude(pk__in=grantable_roles(request.user)))
+        was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
         super().save_model(request, obj, form, change)
         if was_active and not obj.is_active:
             services.user_deactivate(user=obj)  # also closes their sockets everywhere
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        if "groups" in form.cleaned_data:
-            chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
-            services.user_roles_set(user=user, roles_=chosen)
         if not change:
-            services.profile_ensure(user=user)
-            services.user_invitation_send(user=user, base_url=request.build_absolute_uri("/"))
             self.message_user(
                 request,
-                _("An invitation was sent to %(email)s.") % {"email": user.email},
+                _("An invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]},
                 messages.SUCCESS,
             )
+            return
+        super().save_related(request, form, formsets, change)
+        if "groups" in form.cleaned_data:
+            chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
+            services.user_roles_set(user=form.instance, roles_=chosen)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -266,7 +267,13 @@ class MonitorAddResultSerializer(serializers.Serializer):
     request = PublicIdField(publicid.kind_of(ContactRequest), allow_null=True)
 
 
-NO_ONE_TO_ADD = "No one you can add has that email address."
+# The same words whether or not the address has an account, so they reveal nothing.
+NO_ONE_TO_ADD = _(
+    "No one you can add has that email address. People outside your company can be added "
+    "only if they allow it: they choose to be found by their email address and to take "
+    "contact requests from anyone. Check the address, or ask them to allow it (Profile, "
+    "Options)."
+)
 
 
 class MonitorPeopleView(APIView):
@@ -372,3 +379,38 @@ class BlockView(APIView):
         block = get_object_or_404(selectors.block_list(user=request.user), blocked_id=pk)
         services.block_delete(blocker=request.user, blocked=block.blocked)
         return Response(status=204)
+
+
+class ChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    text = serializers.CharField()
+
+
+CHOICE_KINDS = ("time-zones", "countries", "regions")
+
+
+class ChoicesView(APIView):
+    """The long lists of the profile and company forms, loaded when a list is opened (so
+    the pages do not carry hundreds of options): time zones, countries, and the regions the
+    user may choose (every country and their own company's markets)."""
+
+    @extend_schema(responses=ChoiceSerializer(many=True))
+    def get(self, request: Request, kind: str) -> Response:
+        if kind not in CHOICE_KINDS:
+            raise Http404
+        if kind == "time-zones":
+            rows = [
+                {"value": name, "text": name.replace("_", " ")}
+                for name in sorted(time_zone_names())
+            ]
+        elif kind == "countries":
+            rows = [{"value": code, "text": str(name)} for code, name in countries]
+        else:
+            rows = [
+                {"value": publicid.encode("accounts.region", pk), "text": name}
+                for pk, name in selectors.region_list(user=request.user).values_list("pk", "name")
+            ]
+        response = Response(ChoiceSerializer(rows, many=True).data)
+        # Time zones and countries change only with a release; a company's markets any time.
+        response["Cache-Control"] = "private, max-age=3600" if kind != "regions" else "no-cache"
+        return response

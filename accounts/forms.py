@@ -1,14 +1,26 @@
 from typing import Any
 
+from allauth.account.forms import LoginForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts import roles
 from accounts.models import Company, Profile, Region, User, time_zone_names
 from uc_web.lib import phones
 from uc_web.lib.forms import PublicModelMultipleChoiceField
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form with one "Forgot your password?" link (the page's own)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
+        if "remember" in self.fields:
+            self.fields["remember"].label = _("Keep me signed in on this browser")
 
 
 class SetupForm(forms.Form):
@@ -52,6 +64,46 @@ class SetupForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class _OnDemandMixin:
+    """Renders only the chosen option(s) (and a blank one); the browser loads the rest from
+    `data-choices-url` when the list is opened (static/js/choices.js). Validation still
+    knows every choice."""
+
+    def __init__(self, kind: str, attrs: dict[str, Any] | None = None):
+        super().__init__({**(attrs or {}), "data-choices": kind})  # type: ignore[call-arg]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        from django.urls import reverse
+
+        context = super().get_context(name, value, attrs)  # type: ignore[misc]
+        kind = context["widget"]["attrs"]["data-choices"]
+        context["widget"]["attrs"].update(
+            {
+                "data-choices-url": reverse("api:choices", args=[kind]),
+                "data-no-results": _("Nothing matches."),
+                "data-loading-label": _("Loading…"),
+            }
+        )
+        return context
+
+    def optgroups(self, name: str, value: list[str], attrs: dict[str, Any] | None = None) -> Any:
+        chosen = {str(v) for v in value if v not in (None, "")}
+        every = self.choices  # type: ignore[has-type]
+        self.choices = [c for c in every if str(c[0]) in chosen or c[0] == ""]
+        try:
+            return super().optgroups(name, value, attrs)  # type: ignore[misc]
+        finally:
+            self.choices = every
+
+
+class OnDemandSelect(_OnDemandMixin, forms.Select):
+    pass
+
+
+class OnDemandSelectMultiple(_OnDemandMixin, forms.SelectMultiple):
+    pass
 
 
 def _model_field(model: type, name: str, **kwargs: Any) -> forms.Field:
@@ -120,12 +172,13 @@ class PhotoForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = forms.ChoiceField(label=_("Time zone"), widget=OnDemandSelect("time-zones"))
     language = forms.ChoiceField(label=_("Language"))
     date_format = _model_field(Profile, "date_format")
     dialling_country = forms.ChoiceField(
         label=_("Default dialling country"),
         help_text=_("Phone numbers you type without + and a country code belong to this country."),
+        widget=OnDemandSelect("countries"),
     )
     ring_timeout_seconds = _model_field(Profile, "ring_timeout_seconds", min_value=5, max_value=120)
     sounds_enabled = _model_field(Profile, "sounds_enabled")
@@ -166,8 +219,11 @@ class RegionsForm(forms.Form):
         label=_("Regions and markets"),
         queryset=Region.objects.none(),
         required=False,
-        help_text=_("Hold Ctrl (or ⌘) to choose several. Announcements reach these markets."),
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_(
+            "Type to find a country or market; choose as many as you like. "
+            "Announcements reach these markets."
+        ),
+        widget=OnDemandSelectMultiple("regions"),
     )
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any):
@@ -181,12 +237,15 @@ class CompanyForm(forms.Form):
     website = _model_field(Company, "website", assume_scheme="https")
     phone = _model_field(Company, "phone", max_length=40)
     default_time_zone = forms.ChoiceField(
-        label=_("Default time zone"), help_text=_("New members start with this time zone.")
+        label=_("Default time zone"),
+        help_text=_("New members start with this time zone."),
+        widget=OnDemandSelect("time-zones"),
     )
     default_dialling_country = forms.ChoiceField(
         label=_("Default dialling country"),
         required=False,
         help_text=_("New members start with this dialling country."),
+        widget=OnDemandSelect("countries"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -215,3 +274,34 @@ class MarketForm(forms.Form):
     name = forms.CharField(
         label=_("Market name"), max_length=100, help_text=_('For example "EMEA" or "UK retail".')
     )
+
+
+ROLE_HELP = {
+    roles.COMPANY_ADMIN: _("manages the company profile, users and their roles"),
+    roles.CRM_USER: _("keeps CRM records"),
+    roles.PSTN_CALLER: _("calls phone numbers from the prepaid balance"),
+    roles.ANNOUNCER: _("sends announcements to markets"),
+}
+
+
+class InviteForm(forms.Form):
+    """A company admin invites someone: they get an email with a link to join."""
+
+    email = forms.EmailField(label=_("Email address"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (name, f"{label}: {ROLE_HELP[name]}") for name, label in roles.ROLE_LABELS.items()
+        ],
+        help_text=_("You can change roles later in Company admin."),
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("A user with this email address already exists."))
+        return email

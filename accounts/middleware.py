@@ -7,10 +7,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts import selectors
+from accounts import dates, selectors
 
 # Paths that work before first-run setup.
-_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico")
+_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico", "/apple-touch-icon.png")
 
 
 class FirstRunMiddleware:
@@ -32,7 +32,7 @@ class FirstRunMiddleware:
 
 
 class UserPreferencesMiddleware:
-    """Render each page in the signed-in user's time zone and language."""
+    """Render each page in the signed-in user's time zone, date format and language."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -44,10 +44,12 @@ class UserPreferencesMiddleware:
                 timezone.activate(zoneinfo.ZoneInfo(user.time_zone_name))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
+            dates.activate(user)
             language = getattr(getattr(user, "profile", None), "language", "")
             if language and language in dict(settings.LANGUAGES):
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         else:
             timezone.deactivate()
+            dates.deactivate()
         return self.get_response(request)

@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import timedelta
 from functools import cache
 from typing import Any, ClassVar
 
@@ -180,6 +181,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+        # Said here, on the field, so that forms show this instead of the raw message of
+        # the case-insensitive constraint (which full_clean then skips for this field).
+        if (
+            self.email
+            and self.__class__.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError(
+                {"email": _("A user with this email address already exists.")}, code="unique"
+            )
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -399,7 +409,12 @@ class Profile(models.Model):
 
 
 class ContactRequest(models.Model):
-    """One user asking another to become contacts: accepted, both see each other's presence."""
+    """One user asking another to become contacts: accepted, both see each other's presence.
+
+    One not accepted within EXPIRES_AFTER expires: it no longer shows on either side and the
+    sender may ask again (a declined request looks pending to its sender until then)."""
+
+    EXPIRES_AFTER: ClassVar[timedelta] = timedelta(days=30)
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")

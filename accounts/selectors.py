@@ -1,12 +1,16 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from accounts import roles
 from accounts.models import Block, Company, ContactRequest, MonitorMark, Profile, Region, User
 from uc_web.lib import publicid
 
@@ -49,6 +53,16 @@ def user_colleagues(*, user: User):
     return User.objects.filter(company_id=user.company_id, is_active=True)
 
 
+def role_grantable_list(*, user: User) -> QuerySet[Group]:
+    """The roles `user` may grant: every company role for a company admin (to anyone in
+    their company, themselves included), any group for a superuser, none otherwise."""
+    if user.is_superuser:
+        return Group.objects.all()
+    if user.company_id is None or not user.has_perm("accounts.manage_company"):
+        return Group.objects.none()
+    return Group.objects.filter(name__in=list(roles.ROLE_PERMISSIONS))
+
+
 def profile_get(*, user: User) -> Profile:
     """The acting user's own profile with its user, company and regions loaded."""
     return (
@@ -81,6 +95,27 @@ def person_list(*, user: User) -> QuerySet[User]:
     return User.objects.filter(related)
 
 
+def member_list(*, user: User) -> QuerySet[User]:
+    """Everyone in the acting user's company, deactivated people too, with their roles."""
+    if user.company_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(company_id=user.company_id)
+        .select_related("profile")
+        .prefetch_related("groups")
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def invitation_list(*, user: User) -> QuerySet[User]:
+    """People of the acting user's company invited and not joined yet, newest first."""
+    return (
+        member_list(user=user)
+        .filter(is_active=True, invited_at__isnull=False, last_login__isnull=True)
+        .order_by("-invited_at")
+    )
+
+
 def company_get(*, user: User) -> Company | None:
     """The company the acting user belongs to."""
     if user.company_id is None:
@@ -91,10 +126,23 @@ def company_get(*, user: User) -> Company | None:
 # --- contacts, blocks and the Online Monitor ------------------------------------------
 
 
+def contact_request_cutoff() -> datetime:
+    """Requests not accepted by now that were made before this have expired: they are
+    gone for both people, and the sender may ask again (see contact_request_send)."""
+    return timezone.now() - ContactRequest.EXPIRES_AFTER
+
+
+def _live_requests() -> QuerySet[ContactRequest]:
+    """Contact requests that still count: accepted ones, and the others not yet expired."""
+    return ContactRequest.objects.filter(
+        Q(state=ContactRequest.State.ACCEPTED) | Q(created_at__gte=contact_request_cutoff())
+    )
+
+
 def _request_partners(user_id: int, state: str | None) -> QuerySet[User]:
     """Users in a contact request with this user (either direction), in `state` if given."""
-    sent = ContactRequest.objects.filter(sender_id=user_id)
-    received = ContactRequest.objects.filter(recipient_id=user_id)
+    sent = _live_requests().filter(sender_id=user_id)
+    received = _live_requests().filter(recipient_id=user_id)
     if state is not None:
         sent, received = sent.filter(state=state), received.filter(state=state)
     return User.objects.filter(
@@ -172,10 +220,12 @@ def monitor_people(*, user: User, only: int | None = None) -> list[MonitorPerson
     who blocked me stays, always Offline). `only` limits it to one person (monitor_entry)."""
     contacts = contact_ids(user_id=user.pk)
     pending = set(
-        ContactRequest.objects.filter(
+        _live_requests()
+        .filter(
             sender_id=user.pk,
             state__in=[ContactRequest.State.PENDING, ContactRequest.State.DECLINED],
-        ).values_list("recipient_id", flat=True)
+        )
+        .values_list("recipient_id", flat=True)
     )
     marks = dict(MonitorMark.objects.filter(owner_id=user.pk).values_list("person_id", "kind"))
     removed = {pk for pk, kind in marks.items() if kind == MonitorMark.Kind.REMOVED}
@@ -224,7 +274,8 @@ def monitor_entry(*, user: User, person_id: int) -> MonitorPerson | None:
 def contact_request_inbox(*, user: User) -> QuerySet[ContactRequest]:
     """Requests waiting for this user's answer."""
     return (
-        ContactRequest.objects.filter(recipient=user, state=ContactRequest.State.PENDING)
+        _live_requests()
+        .filter(recipient=user, state=ContactRequest.State.PENDING)
         .exclude(sender_id__in=Block.objects.filter(blocker=user).values("blocked_id"))
         .filter(sender__is_active=True)
         .select_related("sender__profile", "sender__company")
@@ -234,7 +285,8 @@ def contact_request_inbox(*, user: User) -> QuerySet[ContactRequest]:
 def contact_request_outbox(*, user: User) -> QuerySet[ContactRequest]:
     """Requests this user sent that are not accepted (a declined one looks pending)."""
     return (
-        ContactRequest.objects.filter(sender=user)
+        _live_requests()
+        .filter(sender=user)
         .exclude(state=ContactRequest.State.ACCEPTED)
         .select_related("recipient__profile", "recipient__company")
     )

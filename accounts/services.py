@@ -4,7 +4,7 @@ from typing import IO, Any
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,7 +67,9 @@ def user_create(
     """Create a user in a company; company admins may use the admin site."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError("A user with this email address already exists.", code="email_taken")
+        raise ApplicationError(
+            _("A user with this email address already exists."), code="email_taken"
+        )
     user = User(
         company=company,
         email=email,
@@ -249,15 +251,85 @@ def market_delete(*, region: Region, by: User) -> None:
     region.delete()
 
 
-def user_invitation_send(*, user: User, base_url: str) -> User:
-    """Mark the user invited and e-mail them a link to choose their password (on commit)."""
+def _check_roles(roles_: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(roles_))
+    unknown = set(chosen) - set(roles.ROLE_PERMISSIONS)
+    if unknown:
+        raise ApplicationError(_("These are not roles: %(names)s") % {"names": ", ".join(unknown)})
+    return chosen
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    company: Company,
+    by: User,
+    email: str,
+    base_url: str,
+    first_name: str = "",
+    last_name: str = "",
+    roles_: Iterable[str] = (),
+) -> User:
+    """A company admin adds someone to their company: an account without a password, the
+    roles chosen, and an email with a link to join (the app's page and Django admin)."""
+    _check_company_admin(company=company, by=by)
+    user = user_create(
+        company=company,
+        email=email,
+        password=None,
+        first_name=first_name,
+        last_name=last_name,
+        roles_=_check_roles(roles_),
+    )
+    return user_invitation_send(user=user, by=by, base_url=base_url)
+
+
+def user_invitation_send(*, user: User, base_url: str, by: User | None = None) -> User:
+    """Mark the user invited and email them a link to join (on commit)."""
     from accounts import tasks
 
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
-    user_id = user.pk
-    transaction.on_commit(lambda: tasks.user_invitation_mail.delay(user_id, base_url))
+    user_id, by_id = user.pk, by.pk if by is not None else None
+    transaction.on_commit(lambda: tasks.user_invitation_mail.delay(user_id, base_url, by_id))
     return user
+
+
+def _check_pending_invitation(*, user: User, by: User) -> None:
+    if user.company is None:
+        raise PermissionDenied(_("Only this company's admins may change it."))
+    _check_company_admin(company=user.company, by=by)
+    if not user.is_active or not user.is_invited:
+        raise ApplicationError(
+            _("%(email)s has already joined, so there is no invitation to change.")
+            % {"email": user.email},
+            code="not_invited",
+        )
+
+
+@transaction.atomic
+def user_invitation_resend(*, user: User, by: User, base_url: str) -> User:
+    """Send an invitation again with a fresh link (the old link keeps working until used)."""
+    _check_pending_invitation(user=user, by=by)
+    return user_invitation_send(user=user, by=by, base_url=base_url)
+
+
+@transaction.atomic
+def user_invitation_revoke(*, user: User, by: User) -> None:
+    """Withdraw an invitation: its link stops working and the address can be invited again.
+
+    The account goes, unless someone already called it (calls keep both people); then it
+    is deactivated and its link made useless instead."""
+    _check_pending_invitation(user=user, by=by)
+    try:
+        with transaction.atomic():
+            user.delete()
+    except ProtectedError:
+        user.is_active = False
+        user.invited_at = None
+        user.set_unusable_password()  # a new hash: the mailed link no longer matches
+        user.save(update_fields=["is_active", "invited_at", "password"])
+        user_sessions_revalidate(user=user)
 
 
 def user_set_password(*, user: User, password: str) -> User:
@@ -324,15 +396,19 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
         raise _not_allowed()
     if selectors.is_contact(user_id=sender.pk, other_id=recipient.pk):
         raise ApplicationError(_("You are already contacts."), code="already_contacts")
+    cutoff = selectors.contact_request_cutoff()
     theirs = (
         ContactRequest.objects.select_for_update()
         .filter(sender=recipient, recipient=sender)
         .first()
     )
-    if theirs is not None:  # pending, or declined earlier and now wanted after all
+    if theirs is not None and theirs.created_at < cutoff:
+        theirs.delete()  # expired: they may no longer want it, so it counts for nothing
+    elif theirs is not None:  # pending, or declined earlier and now wanted after all
         return contact_request_accept(request=theirs, by=sender)
-    existing = ContactRequest.objects.filter(sender=sender, recipient=recipient).first()
-    if existing is not None:
+    mine = ContactRequest.objects.select_for_update().filter(sender=sender, recipient=recipient)
+    existing = mine.first()
+    if existing is not None and existing.created_at >= cutoff:
         return existing  # asking again changes nothing (a declined one stays declined)
     hour_ago = timezone.now() - timedelta(hours=1)
     if (
@@ -343,6 +419,8 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
             _("You have sent many contact requests in the last hour. Try again later."),
             code="rate_limited",
         )
+    if existing is not None:  # expired unanswered (or declined): asked afresh
+        existing.delete()
     request = ContactRequest(sender=sender, recipient=recipient, message=" ".join(message.split()))
     request.full_clean()
     request.save()
@@ -375,7 +453,8 @@ def contact_request_accept(*, request: ContactRequest, by: User) -> ContactReque
 
 @transaction.atomic
 def contact_request_decline(*, request: ContactRequest, by: User) -> ContactRequest:
-    """The recipient declines; the sender is not told and cannot ask again."""
+    """The recipient declines; the sender is not told and cannot ask again until the
+    request expires (ContactRequest.EXPIRES_AFTER)."""
     _check_recipient(request, by)
     if request.state == ContactRequest.State.PENDING:
         request.state = ContactRequest.State.DECLINED
@@ -392,6 +471,21 @@ def contact_request_cancel(*, request: ContactRequest, by: User) -> None:
         raise PermissionDenied(_("Only the sender can withdraw an unanswered request."))
     request.delete()
     _monitor_changed(request.sender_id, request.recipient_id)
+
+
+@transaction.atomic
+def contact_requests_expire() -> int:
+    """Delete the requests that expired unaccepted; both sides' monitors reload (periodic)."""
+    expired = (
+        ContactRequest.objects.select_for_update()
+        .filter(created_at__lt=selectors.contact_request_cutoff())
+        .exclude(state=ContactRequest.State.ACCEPTED)
+    )
+    pairs = list(expired.values_list("sender_id", "recipient_id"))
+    if pairs:
+        expired.delete()
+        _monitor_changed(*sorted({pk for pair in pairs for pk in pair}))
+    return len(pairs)
 
 
 @transaction.atomic

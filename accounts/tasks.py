@@ -14,8 +14,8 @@ def sessions_clear_expired() -> int:
 
 
 @shared_task
-def user_invitation_mail(user_id: int, base_url: str) -> None:
-    """E-mail an invited user the link that lets them choose a password."""
+def user_invitation_mail(user_id: int, base_url: str, by_id: int | None = None) -> None:
+    """Email an invited user who invited them to which company, and the link to join."""
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
     from django.conf import settings
@@ -26,10 +26,11 @@ def user_invitation_mail(user_id: int, base_url: str) -> None:
     from accounts.models import User
 
     user = User.objects.select_related("company").filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return
+    if user is None or not user.is_invited:
+        return  # joined or revoked meanwhile
+    inviter = User.objects.filter(pk=by_id).first() if by_id is not None else None
     path = reverse(
-        "account_reset_password_from_key",
+        "accounts:join",
         kwargs={
             "uidb36": user_pk_to_url_str(user),
             "key": default_token_generator.make_token(user),
@@ -37,6 +38,7 @@ def user_invitation_mail(user_id: int, base_url: str) -> None:
     )
     context = {
         "user": user,
+        "inviter": inviter,
         "company": user.company,
         "link": base_url.rstrip("/") + path,
         "login_link": base_url.rstrip("/") + reverse("account_login"),
@@ -45,6 +47,14 @@ def user_invitation_mail(user_id: int, base_url: str) -> None:
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_message.txt", context)
     send_mail(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, body, None, [user.email])
+
+
+@shared_task
+def contact_requests_expire() -> int:
+    """Remove contact requests left unaccepted for 30 days (hourly from beat)."""
+    from accounts import services
+
+    return services.contact_requests_expire()
 
 
 @shared_task

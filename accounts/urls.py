@@ -16,4 +16,12 @@ urlpatterns = [
     path("company/logo/remove/", views.company_logo_remove, name="company-logo-remove"),
     path("company/<company:pk>/logo-<slug:size>.webp", views.company_logo, name="company-logo"),
     path("company/markets/<region:pk>/delete/", views.market_delete, name="market-delete"),
+    path("company/users/", views.users, name="users"),
+    path(
+        "company/invitations/<user:pk>/<slug:action>/",
+        views.invitation_action,
+        name="invitation-action",
+    ),
+    # An invitation's link: the user's public id and a one-time token (like a reset link).
+    path("join/<reset_user:uidb36>/<str:key>/", views.join, name="join"),
 ]

@@ -1,5 +1,7 @@
 from typing import Any
 
+from allauth.account.views import PasswordResetFromKeyView
+from allauth.account.views._password_reset import INTERNAL_RESET_SESSION_KEY
 from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import messages
@@ -10,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +22,7 @@ from accounts.forms import (
     PHONE_FIELDS,
     CompanyForm,
     DetailsForm,
+    InviteForm,
     LogoForm,
     MarketForm,
     OptionsForm,
@@ -96,7 +100,16 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/person.html", context)
 
 
-PERSON_ACTIONS = ("add", "remove", "favourite", "unfavourite", "block", "unblock")
+PERSON_ACTIONS = (
+    "add",
+    "remove",
+    "favourite",
+    "unfavourite",
+    "block",
+    "unblock",
+    "accept",
+    "decline",
+)
 
 
 @require_POST
@@ -111,6 +124,15 @@ def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         services.block_delete(blocker=user, blocked=block.blocked)
         messages.success(request, _("%(name)s is no longer blocked.") % {"name": block.blocked})
         return redirect("accounts:monitor")
+    if action in ("accept", "decline"):
+        waiting = get_object_or_404(selectors.contact_request_inbox(user=user), sender_id=pk)
+        if action == "accept":
+            services.contact_request_accept(request=waiting, by=user)
+            messages.success(request, _("%(name)s is now your contact.") % {"name": waiting.sender})
+        else:
+            services.contact_request_decline(request=waiting, by=user)
+            messages.success(request, _("Request declined. They are not told."))
+        return redirect(_return_to(request, "accounts:person", pk=pk))
     someone = get_object_or_404(selectors.monitor_addable(user=user), pk=pk)
     try:
         if action == "add":
@@ -137,6 +159,16 @@ def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect("accounts:person", pk=pk)
+
+
+def _return_to(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    """The page the form asked to return to (`next`, on this site only), else `name`."""
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return reverse(name, kwargs=kwargs)
 
 
 PROFILE_SECTIONS = ("details", "photo", "preferences", "options", "regions")
@@ -384,3 +416,126 @@ def market_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.market_delete(region=region, by=request.user)
     messages.success(request, _("The market is deleted."))
     return redirect(reverse("accounts:company") + "#regions")
+
+
+# --- users and invitations (the app's page; Django admin does the same through services) --
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def users(request: HttpRequest) -> HttpResponse:
+    """The company's people for its admins: invite someone, and the invitations waiting."""
+    company = selectors.company_get(user=request.user)
+    if company is None:
+        raise Http404
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invited = services.user_invite(
+                company=company,
+                by=request.user,
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                roles_=data["roles"],
+                base_url=_base_url(request),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("An invitation was sent to %(email)s.") % {"email": invited.email}
+            )
+            return redirect(reverse("accounts:users") + "#invitations")
+    return render(
+        request,
+        "accounts/users.html",
+        {
+            "company": company,
+            "form": form,
+            "members": selectors.member_list(user=request.user),
+            "invitations": selectors.invitation_list(user=request.user),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Resend or revoke an invitation of the admin's own company."""
+    if action not in ("resend", "revoke"):
+        raise Http404
+    invited = get_object_or_404(selectors.invitation_list(user=request.user), pk=pk)
+    try:
+        if action == "resend":
+            services.user_invitation_resend(
+                user=invited, by=request.user, base_url=_base_url(request)
+            )
+            messages.success(
+                request, _("The invitation was sent again to %(email)s.") % {"email": invited}
+            )
+        else:
+            email = invited.email
+            services.user_invitation_revoke(user=invited, by=request.user)
+            messages.success(
+                request,
+                _("The invitation of %(email)s is withdrawn; its link no longer works.")
+                % {"email": email},
+            )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("accounts:users") + "#invitations")
+
+
+class JoinView(PasswordResetFromKeyView):
+    """The link of an invitation: the person sets a password, is signed in and welcomed.
+
+    allauth's set-password-from-a-key page (the same one-time token, moved off the URL
+    before the form shows), worded for joining, for invited people only."""
+
+    template_name = "accounts/join.html"
+
+    def _refuse_unless_invited(self) -> HttpResponse | None:
+        user = getattr(self, "reset_user", None)
+        if user is None or not user.is_invited or not user.is_active:
+            self.reset_user = None
+            return self.render_to_response(self.get_context_data(token_fail=True))
+        return None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._refuse_unless_invited() or super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._refuse_unless_invited() or super().post(request, *args, **kwargs)
+
+    def get_form(self, form_class: Any = None) -> forms.Form:
+        form = super().get_form(form_class)
+        for name, label in (("password1", _("Password")), ("password2", _("Password (again)"))):
+            form.fields[name].label = label
+            form.fields[name].widget.attrs["placeholder"] = label
+        return form
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["invited"] = getattr(self, "reset_user", None)
+        context["action_url"] = reverse(
+            "accounts:join", kwargs={"uidb36": self.kwargs["uidb36"], "key": self.kwargs["key"]}
+        )
+        return context
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        user = self.reset_user
+        form.save()  # through the account adapter: services.user_set_password
+        self.request.session.pop(INTERNAL_RESET_SESSION_KEY, None)
+        login(self.request, user, backend="accounts.backends.ModelBackend")
+        return redirect("welcome")
+
+
+join = JoinView.as_view()

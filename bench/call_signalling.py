@@ -62,6 +62,8 @@ def prepare_database() -> list[tuple[str, str]]:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ.update(CHANNEL_LAYER_PREFIX=PREFIX, DJANGO_SETTINGS_MODULE="uc_web.settings")
+    # as the servers it starts (bench/_server.py): the same development key signs sessions
+    os.environ.setdefault("DJANGO_DEBUG", "1")
     import django
 
     django.setup()

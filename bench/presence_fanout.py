@@ -97,6 +97,8 @@ def prepare_database() -> list[str]:
 
     os.environ.update(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, CHANNEL_LAYER_PREFIX=PREFIX)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uc_web.settings")
+    # as the servers it starts (bench/_server.py): the same development key signs sessions
+    os.environ.setdefault("DJANGO_DEBUG", "1")
     import django
 
     django.setup()

@@ -136,7 +136,7 @@ class CallablePersonSerializer(PeerSerializer):
 
 
 class CallablePeopleView(APIView):
-    """People the requesting user may call, matching `q` (name or e-mail): the dial box."""
+    """People the requesting user may call, matching `q` (name or email): the dial box."""
 
     @extend_schema(
         parameters=[OpenApiParameter("q", OpenApiTypes.STR)],

@@ -313,7 +313,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="Search names, company, e-mail, phone"),
+            OpenApiParameter("q", str, description="Search names, company, email, phone"),
             OpenApiParameter("book", str, description="An address book's id"),
             OpenApiParameter("group", str, description="A group's id: its members"),
             OpenApiParameter("trash", bool),

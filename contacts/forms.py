@@ -117,15 +117,15 @@ class ContactForm(forms.Form):
             )
         for i in range(email_rows):
             self.fields[f"email_{i}_kind"] = forms.ChoiceField(
-                label=_("E-mail %(n)s type") % {"n": i + 1},
+                label=_("Email %(n)s type") % {"n": i + 1},
                 choices=Email.Kind.choices,
                 required=False,
             )
             self.fields[f"email_{i}_address"] = forms.CharField(
-                label=_("E-mail %(n)s") % {"n": i + 1}, max_length=254, required=False
+                label=_("Email %(n)s") % {"n": i + 1}, max_length=254, required=False
             )
             self.fields[f"email_{i}_label"] = forms.CharField(
-                label=_("E-mail %(n)s label") % {"n": i + 1}, max_length=100, required=False
+                label=_("Email %(n)s label") % {"n": i + 1}, max_length=100, required=False
             )
         for name, (legend, label_help) in LIST_ROWS.items():
             for i in range(self.list_rows[name]):

@@ -224,7 +224,7 @@ class Email(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
-    address = models.EmailField(_("e-mail address"))
+    address = models.EmailField(_("email address"))
     label = models.CharField(_("label"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 

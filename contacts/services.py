@@ -151,7 +151,7 @@ def _validated(
     clean = records.clean(parsed, country, date_order="ymd")
     if isinstance(clean, records.Rejected):
         raise ApplicationError(
-            _("Give the contact a name, a company, an e-mail address or a phone number."),
+            _("Give the contact a name, a company, an email address or a phone number."),
             code="empty_contact",
         )
     refused = [n for n in clean.unverified if n not in (keep_unverified or set())]

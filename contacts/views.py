@@ -69,7 +69,9 @@ def index(request: HttpRequest) -> HttpResponse:
     if query:
         contacts = selectors.contact_search(user=request.user, query=query, limit=PAGE_SIZE)
         page = None
-        colleagues = selectors.directory_search(user=request.user, query=query)
+        found = selectors.directory_search(user=request.user, query=query)
+        colleagues = [u for u in found if u.company_id == request.user.company_id]
+        outsiders = [u for u in found if u.company_id != request.user.company_id]
     else:
         listed = selectors.contact_list(user=request.user, book=book)
         if group is not None:
@@ -77,7 +79,7 @@ def index(request: HttpRequest) -> HttpResponse:
         paginator = Paginator(listed, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         contacts = list(page.object_list)
-        colleagues = []
+        colleagues, outsiders = [], []
     undo = None
     deleted = publicid.decode_or_none(CONTACT, request.GET.get("deleted"))
     if deleted is not None:
@@ -92,6 +94,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "colleagues": colleagues,
+            "outsiders": outsiders,
             "undo": undo,
         }
     )

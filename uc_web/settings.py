@@ -1,10 +1,12 @@
 """Settings for uc_web, read from the environment (see README "Settings").
 
-With no environment at all this is the embedded default: SQLite, the in-process
-channel layer and Celery tasks executed in-process. Production sets DATABASE_URL,
-REDIS_URL, EMAIL_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DJANGO_DEBUG=0.
+With no environment at all this is the embedded default, served like production (DEBUG
+off, a secret key generated once into var/): SQLite, the in-process channel layer and
+Celery tasks executed in-process. Production sets DATABASE_URL, REDIS_URL, EMAIL_URL,
+DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; `make dev` sets DJANGO_DEBUG=1.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,12 +20,47 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for (`make dev`): the embedded default is served like production.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+_DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# The embedded default: one machine with its SQLite file under var/.
+EMBEDDED = _DATABASE_URL.startswith("sqlite")
+
+
+def _secret_key_from_file(path: Path) -> str:
+    """The key kept in `path`, written there (readable by this user only) the first time."""
+    import secrets
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of this start wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"  # noqa: S105
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY and (EMBEDDED or env.str("DJANGO_SECRET_KEY_FILE", default="")):
+    # Generated once and kept, so sessions and reset links survive a restart.
+    SECRET_KEY = _secret_key_from_file(
+        Path(env.str("DJANGO_SECRET_KEY_FILE", default=str(VAR_DIR / "secret-key")))
+    )
+elif not SECRET_KEY and DEBUG:
+    SECRET_KEY = _DEV_SECRET
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set when DJANGO_DEBUG=0 "
+        "with DATABASE_URL: only the embedded default keeps a generated key in var/."
+    )
 
 # Encrypts primary keys into the public ids of URLs and the API (uc_web.lib.publicid);
 # empty: derived from SECRET_KEY. Set it once in production and keep it: changing it
@@ -34,6 +71,10 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 if "*" in ALLOWED_HOSTS:
     # The websocket origin check (AllowedHostsOriginValidator) trusts ALLOWED_HOSTS.
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list host names; '*' is refused.")
+# Served over https (behind the TLS proxy): secure cookies, HSTS and the https redirect.
+# Not for a site only this machine reaches over plain http (`make run`).
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG and not set(ALLOWED_HOSTS) <= _LOOPBACK)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -108,7 +149,7 @@ if len(GC_THRESHOLDS) != 3:
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(_DATABASE_URL),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -183,7 +224,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Periodic work. Production runs it with `celery -A uc_web beat`; the embedded default
-# runs the same schedule in-process (accounts/management/commands/serve.py). Later
+# runs the same schedule in-process (uc_web/management/commands/serve.py). Later
 # features (diary reminders, call sweeps) add their entries here.
 CELERY_BEAT_SCHEDULE = {
     "sessions-clear-expired": {
@@ -191,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "presence-sweep": {"task": "accounts.tasks.presence_sweep", "schedule": 15.0},
+    "contact-requests-expire": {
+        "task": "accounts.tasks.contact_requests_expire",
+        "schedule": 3600.0,
+    },
     "calls-sweep": {"task": "calls.tasks.calls_sweep", "schedule": 15.0},
     "contacts-trash-purge": {
         "task": "contacts.tasks.contacts_trash_purge",
@@ -215,6 +260,7 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -341,13 +387,13 @@ if CALLS_ICE_TRANSPORT_POLICY not in ("all", "relay"):
 
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -364,5 +410,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # runserver prints each request itself
         "django.channels.server": {"level": "WARNING"},
+        # one line per periodic task every 15 s buries what matters (failures still show)
+        "celery.app.trace": {"level": "WARNING"},
     },
 }

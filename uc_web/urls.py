@@ -32,13 +32,18 @@ api_v1 = [
     ),
     path("blocks/", accounts_api.BlockListView.as_view(), name="blocks"),
     path("blocks/<user:pk>/", accounts_api.BlockView.as_view(), name="block"),
+    path("choices/<slug:kind>/", accounts_api.ChoicesView.as_view(), name="choices"),
     path("", include("contacts.api_urls")),
     path("", include("calls.api_urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("welcome/", views.welcome, name="welcome"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for these at the root whatever the page says.
+    path("favicon.ico", views.root_icon, {"name": "favicon.ico"}),
+    path("apple-touch-icon.png", views.root_icon, {"name": "apple-touch-icon.png"}),
     path("help/", views.help_page, name="help"),
     path("help/<slug:topic>/", views.help_page, name="help-topic"),
     path("soon/<slug:section>/", views.coming_soon, name="coming-soon"),

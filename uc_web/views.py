@@ -1,17 +1,30 @@
 import asyncio
 import logging
 import uuid
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from accounts import dates, presence
+from accounts import selectors as account_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +35,117 @@ COMING_SOON = {
     "crm": _("CRM"),
 }
 
-HELP_TOPICS = ["getting-started", "online-monitor", "calls", "connection"]
+# Help chapters: slug -> title, in the order the help menu lists them.
+HELP_TOPICS = {
+    "getting-started": _("Getting started"),
+    "profile": _("Your profile"),
+    "company": _("The company profile"),
+    "users": _("Users and roles"),
+    "contacts": _("Contacts and import"),
+    "phone-numbers": _("Phone numbers"),
+    "online-monitor": _("Online Monitor"),
+    "calls": _("Calls"),
+    "connection": _("The live connection"),
+    "api": _("The API"),
+}
+
+
+def _first_steps(user: Any) -> list[dict[str, Any]]:
+    """What a newcomer should do next, each with whether it is done (home, welcome page)."""
+    from contacts import selectors as contact_selectors
+
+    profile = getattr(user, "profile", None)
+    steps = []
+    if user.company_id is not None and user.has_perm("accounts.manage_company"):
+        steps.append(
+            {
+                "key": "invite",
+                "title": _("Invite your colleagues"),
+                "text": _("They get an email with a link to join your company."),
+                "url": reverse("accounts:users"),
+                "done": account_selectors.member_list(user=user).exclude(pk=user.pk).exists(),
+            }
+        )
+    steps += [
+        {
+            "key": "photo",
+            "title": _("Set your photo"),
+            "text": _("Colleagues recognise you in their Online Monitor and on calls."),
+            "url": reverse("accounts:profile") + "#photo",
+            "done": bool(profile and profile.has_photo),
+        },
+        {
+            "key": "import",
+            "title": _("Import your contacts"),
+            "text": _("From Outlook, Google, Apple or any vCard or CSV file."),
+            "url": reverse("contacts:import"),
+            "done": contact_selectors.contact_list(user=user).exists(),
+        },
+        {
+            "key": "monitor",
+            "title": _("Add people outside your company"),
+            "text": _("Send a contact request by email; once accepted you see each other online."),
+            "url": reverse("accounts:monitor"),
+            "done": bool(account_selectors.contact_ids(user_id=user.pk)),
+        },
+    ]
+    return steps
+
+
+def _favourites(user: Any) -> list[dict[str, Any]]:
+    """My favourites with the presence I may see, online first."""
+    entries = [e for e in account_selectors.monitor_people(user=user) if e.favourite]
+    snaps = async_to_sync(presence.get_store().snapshot)(
+        [e.user.pk for e in entries], now=presence.clock()
+    )
+    people = []
+    for entry in entries:
+        shown = (snaps[entry.user.pk] if entry.visible else presence.OFFLINE).public()
+        people.append(
+            {
+                "user": entry.user,
+                "state": shown["state"],
+                "state_label": presence.State(shown["state"]).label,
+                "text": shown["text"],
+            }
+        )
+    people.sort(key=lambda p: (p["state"] == "offline", p["user"].get_full_name().lower()))
+    return people
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "uc_web/home.html")
+    """What is waiting for me: missed calls today, contact requests, my favourites, and the
+    first steps until they are done."""
+    from calls import selectors as call_selectors
+
+    user = request.user
+    start_of_day = dates.local(timezone.now(), user).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    steps = _first_steps(user)
+    favourites = _favourites(user)
+    return render(
+        request,
+        "uc_web/home.html",
+        {
+            "first_steps": steps if not all(step["done"] for step in steps) else [],
+            "missed_calls": list(
+                call_selectors.call_list(user=user, filter="missed").filter(
+                    created_at__gte=start_of_day
+                )[:10]
+            ),
+            "requests": list(account_selectors.contact_request_inbox(user=user)[:10]),
+            "favourites": favourites,
+            "favourites_online": sum(p["state"] != "offline" for p in favourites),
+        },
+    )
+
+
+@login_required
+def welcome(request: HttpRequest) -> HttpResponse:
+    """Where an invited person lands after setting their password."""
+    return render(request, "uc_web/welcome.html", {"first_steps": _first_steps(request.user)})
 
 
 @login_required
@@ -42,7 +160,18 @@ def coming_soon(request: HttpRequest, section: str) -> HttpResponse:
 def help_page(request: HttpRequest, topic: str = "getting-started") -> HttpResponse:
     if topic not in HELP_TOPICS:
         raise Http404
-    return render(request, f"uc_web/help/{topic}.html", {"topic": topic})
+    return render(
+        request,
+        f"uc_web/help/{topic}.html",
+        {"topic": topic, "help_topics": list(HELP_TOPICS.items())},
+    )
+
+
+@require_GET
+def root_icon(request: HttpRequest, name: str) -> HttpResponse:
+    """/favicon.ico and /apple-touch-icon.png, which browsers ask for whatever the page says:
+    to the static file (its hashed name in production)."""
+    return HttpResponsePermanentRedirect(static(name))
 
 
 def _check_database() -> None:

@@ -85,9 +85,9 @@ CUSTOM_TARGETS = [
     ("department", _("Department")),
     ("job_title", _("Job title")),
     ("role", _("Role")),
-    ("email:work", _("E-mail (work)")),
-    ("email:home", _("E-mail (home)")),
-    ("email", _("E-mail (other)")),
+    ("email:work", _("Email (work)")),
+    ("email:home", _("Email (home)")),
+    ("email", _("Email (other)")),
     ("phone:mobile", _("Mobile phone")),
     ("phone:work", _("Work phone")),
     ("phone:home", _("Home phone")),
@@ -298,7 +298,7 @@ def target_label(target: str) -> str:
         "related": _("Related person"),
         "url": _("Web page"),
         "im": _("Messaging"),
-        "email": _("E-mail"),
+        "email": _("Email"),
     }
     base = names.get(what.split("#")[0], what)
     return f"{base} ({rest.replace(':', ', ')})" if rest else str(base)

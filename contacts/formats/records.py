@@ -327,7 +327,7 @@ def clean(
         try:
             address = normalise.email_normalise(raw)
         except ValueError:
-            data.problems.append(_("e-mail address “%(value)s” is not valid") % {"value": raw})
+            data.problems.append(_("email address “%(value)s” is not valid") % {"value": raw})
             continue
         if address not in seen_emails:
             seen_emails.add(address)
@@ -378,7 +378,7 @@ def clean(
         fallback = data.emails[0][1] if data.emails else (data.phones[0][1] if data.phones else "")
         data.display_name = fallback
     if not data.display_name:
-        reason = _("no name, company, e-mail address or phone number")
+        reason = _("no name, company, email address or phone number")
         if data.problems:
             reason = f"{reason} ({'; '.join(data.problems)})"
         return Rejected(parsed.line, reason)

@@ -1,7 +1,10 @@
+from datetime import date
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
+from accounts import dates
 from contacts import selectors
 from uc_web.lib import phones
 
@@ -23,3 +26,17 @@ def phone_international(e164: str) -> str:
 def post_dial(extension: str) -> str:
     """'ext. 102', or 'then ,,1234#' for pauses and keys sent after the call connects."""
     return phones.post_dial_display(extension)
+
+
+@register.simple_tag(takes_context=True)
+def birthday(context: dict[str, Any], contact: Any) -> str:
+    """A contact's birthday in the viewer's date format (without a year if none is known)."""
+    if not contact.birth_month or not contact.birth_day:
+        return ""
+    user = context["request"].user
+    if contact.birth_year:
+        day = date(contact.birth_year, contact.birth_month, contact.birth_day)
+        text = dates.date_text(day, user)
+    else:
+        text = dates.day_month_text(contact.birth_month, contact.birth_day, user)
+    return format_html('<time datetime="{}">{}</time>', contact.birthday_iso, text)

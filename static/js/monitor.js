@@ -3,8 +3,11 @@
 // events. It outlives page visits (started once from app.js); the monitor controller and
 // the other views of presence (address book icons, the call log) render from it and
 // listen for its "change" event.
+import { announce } from "./announce.js";
 import { getJSON } from "./api.js";
 import { live } from "./live.js";
+import { setBadge } from "./nav-badges.js";
+import { notice } from "./notices.js";
 
 export const ICON = {
   online: "bi-circle-fill", away: "bi-moon-fill", busy: "bi-dash-circle-fill",
@@ -33,15 +36,22 @@ class MonitorData extends EventTarget {
     });
     // who is in the monitor changed (a request arrived or was answered, a block...)
     live.on("monitor.changed", () => this.load());
-    live.on("contact_request.received", () => this.load());
+    // a new request: reload, then show it (the sidebar is hidden on phones)
+    live.on("contact_request.received", async (event) => {
+      await this.load();
+      const request = this.requests.find((r) => r.id === event.id);
+      if (request) this.tellRequest(request);
+    });
     document.addEventListener("turbo:load", () => paintPresence(document));
   }
 
   readLabels() {
     const template = document.getElementById("presence-labels");
+    const spans = [...(template?.content.querySelectorAll("span") || [])];
     this.labels = Object.fromEntries(
-      [...(template?.content.querySelectorAll("span") || [])].map((s) => [s.dataset.state, s.textContent]),
+      spans.filter((s) => s.dataset.state).map((s) => [s.dataset.state, s.textContent]),
     );
+    this.texts = Object.fromEntries(spans.filter((s) => s.dataset.text).map((s) => [s.dataset.text, s]));
   }
 
   async load() {
@@ -50,6 +60,7 @@ class MonitorData extends EventTarget {
     this.me = snapshot.me;
     this.requests = snapshot.requests || [];
     this.loaded = true;
+    setBadge("contact-requests", this.requests.length);
     this.changed("snapshot");
   }
 
@@ -57,9 +68,14 @@ class MonitorData extends EventTarget {
     const person = this.people.get(event.user);
     // not someone this monitor lists (the snapshot decides who is), or awaiting an answer
     if (!person || person.relation === "pending") return;
+    const before = person.state;
     person.state = event.state;
     person.text = event.text;
     this.changed("person", event.user);
+    // Read out, politely, who changed (the latest change wins if several come at once).
+    if (before !== event.state) {
+      announce(this.text("now", { name: person.name, state: this.label(event.state) }));
+    }
   }
 
   changed(what, user = null) {
@@ -76,6 +92,21 @@ class MonitorData extends EventTarget {
 
   label(state) {
     return this.labels[state] || state;
+  }
+
+  text(key, values = {}) {
+    const text = this.texts?.[key]?.textContent || key;
+    return text.replace(/%\((\w+)\)s/g, (_, name) => values[name] ?? "");
+  }
+
+  tellRequest(request) {
+    const open = this.texts?.["request-open"];
+    notice({
+      title: this.text("request-title"),
+      text: this.text("request-from", { name: request.sender.name }),
+      href: open?.dataset.href || "",
+      linkText: open?.textContent || "",
+    });
   }
 }
 

@@ -154,40 +154,88 @@ def test_alice_cannot_grant_a_group_that_is_not_a_role(admin_client_for, alice, 
     assert not bob.groups.exists()
 
 
-def test_alice_cannot_grant_a_role_whose_permissions_she_lacks(admin_client_for, alice, bob):
-    crm = Group.objects.get(name=roles.CRM_USER)
-    response = admin_client_for(alice).post(
-        reverse("admin:accounts_user_change", args=[bob.pk]),
-        user_change_data(bob, groups=[crm.pk]),
-    )
-    assert response.status_code == 200
-    assert not bob.groups.exists()
+COMPANY_ROLES = [roles.COMPANY_ADMIN, roles.CRM_USER, roles.PSTN_CALLER, roles.ANNOUNCER]
 
 
-def test_alice_grants_roles_she_holds_and_admin_role_gives_admin_access(
+def test_alice_grants_bob_every_company_role_though_she_holds_only_company_admin(
     admin_client_for, alice, bob
 ):
-    alice.groups.add(Group.objects.get(name=roles.CRM_USER))
-    wanted = Group.objects.filter(name__in=[roles.CRM_USER, roles.COMPANY_ADMIN])
+    assert list(alice.groups.values_list("name", flat=True)) == [roles.COMPANY_ADMIN]
+    wanted = Group.objects.filter(name__in=COMPANY_ROLES)
     response = admin_client_for(alice).post(
         reverse("admin:accounts_user_change", args=[bob.pk]),
         user_change_data(bob, groups=[g.pk for g in wanted]),
     )
     assert response.status_code == 302
     bob.refresh_from_db()
-    assert set(bob.groups.all()) == set(wanted) and bob.is_staff
+    assert set(bob.groups.values_list("name", flat=True)) == set(COMPANY_ROLES)
+    assert bob.is_staff and not bob.is_superuser
+    assert bob.has_perm("accounts.call_pstn") and bob.has_perm("accounts.use_crm")
+    assert bob.has_perm("accounts.send_announcements")
 
 
-def test_roles_alice_cannot_grant_are_kept_when_she_edits_a_user(admin_client_for, alice, bob):
+def test_the_add_form_offers_every_company_role_and_nothing_else(admin_client_for, alice):
+    Group.objects.create(name="Everything")
+    response = admin_client_for(alice).get(reverse("admin:accounts_user_add"))
+    offered = {g.name for g in response.context["adminform"].form.fields["groups"].queryset}
+    assert offered == set(COMPANY_ROLES)
+
+
+def test_alice_grants_herself_the_pstn_caller_role(admin_client_for, alice):
+    pstn = Group.objects.get(name=roles.PSTN_CALLER)
+    admin_role = Group.objects.get(name=roles.COMPANY_ADMIN)
+    response = admin_client_for(alice).post(
+        reverse("admin:accounts_user_change", args=[alice.pk]),
+        user_change_data(alice, groups=[admin_role.pk, pstn.pk]),
+    )
+    assert response.status_code == 302
+    alice = User.objects.get(pk=alice.pk)  # a fresh permission cache
+    assert alice.has_perm("accounts.call_pstn") and alice.is_staff
+
+
+def test_taking_the_admin_role_away_from_bob_takes_away_his_admin_access(
+    admin_client_for, alice, bob
+):
     crm = Group.objects.get(name=roles.CRM_USER)
-    bob.groups.add(crm)
+    bob.groups.set([Group.objects.get(name=roles.COMPANY_ADMIN)])
+    bob.is_staff = True
+    bob.save(update_fields=["is_staff"])
+    response = admin_client_for(alice).post(
+        reverse("admin:accounts_user_change", args=[bob.pk]),
+        user_change_data(bob, groups=[crm.pk]),
+    )
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert list(bob.groups.all()) == [crm] and not bob.is_staff
+
+
+def test_charlie_cannot_grant_roles_to_bob_of_another_company(admin_client_for, charlie, bob):
+    crm = Group.objects.get(name=roles.CRM_USER)
+    url = reverse("admin:accounts_user_change", args=[bob.pk])
+    client = admin_client_for(charlie)
+    assert client.get(url).status_code == 404
+    assert client.post(url, user_change_data(bob, groups=[crm.pk])).status_code == 404
+    assert not bob.groups.exists()
+
+
+def test_a_plain_user_grants_nothing(bob):
+    from accounts import selectors
+
+    assert not selectors.role_grantable_list(user=bob).exists()
+
+
+def test_groups_that_are_not_company_roles_are_kept_when_alice_edits_a_user(
+    admin_client_for, alice, bob
+):
+    special = Group.objects.create(name="Set by the operator")
+    bob.groups.add(special)
     response = admin_client_for(alice).post(
         reverse("admin:accounts_user_change", args=[bob.pk]),
         user_change_data(bob, groups=[], first_name="Robert"),
     )
     assert response.status_code == 302
     bob.refresh_from_db()
-    assert bob.first_name == "Robert" and list(bob.groups.all()) == [crm]
+    assert bob.first_name == "Robert" and list(bob.groups.all()) == [special]
 
 
 def test_profile_regions_in_admin_are_limited_to_countries_and_own_markets(
@@ -248,28 +296,29 @@ def test_adding_a_user_invites_them_into_alices_company(
     assert not erin.has_usable_password()
     assert erin.is_invited and Profile.objects.filter(user=erin).exists()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["erin@northwind.example"]
-    assert "Northwind Trading" in mail.outbox[0].subject
+    assert mail.outbox[0].subject == (
+        "[UC Web] Alice Fernandez invited you to join Northwind Trading on UC Web"
+    )
     assert "for 7 days" in mail.outbox[0].body
-    link = re.search(r"http://testserver/accounts/password/reset/key/\S+", mail.outbox[0].body)
+    link = re.search(r"http://testserver/join/\S+", mail.outbox[0].body)
     assert link
 
     listing = client.get(reverse("admin:accounts_user_changelist"), {"invited": "yes"})
     assert [u.email for u in listing.context["cl"].result_list] == [erin.email]
     assert "invited" in listing.content.decode()
 
-    # Erin follows the link, chooses a password and signs in: no longer invited.
+    # Erin follows the link, sets a password and is signed in: no longer invited.
     guest = Client()
     form_page = guest.get(link.group(0), follow=True)
     assert form_page.status_code == 200
     new_password = "Erin-chooses-a-long-passphrase-9"
     response = guest.post(
-        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(0),
-        {"password1": new_password, "password2": new_password},
+        form_page.redirect_chain[-1][0], {"password1": new_password, "password2": new_password}
     )
-    assert response.status_code == 302
-    assert guest.login(email="erin@northwind.example", password=new_password)
+    assert response.status_code == 302 and response["Location"] == reverse("welcome")
+    assert guest.get(reverse("welcome")).context["user"] == erin
     erin.refresh_from_db()
-    assert not erin.is_invited
+    assert not erin.is_invited and erin.check_password(new_password)
 
 
 def test_deactivating_in_admin_signs_the_user_out_everywhere(
@@ -400,3 +449,30 @@ def test_phone_numbers_typed_in_admin_are_stored_as_e164(admin_client_for, alice
     assert response.status_code == 302
     alice.company.refresh_from_db()
     assert alice.company.phone == "+442079460000"
+
+
+@pytest.mark.parametrize("typed", ["bob@northwind.example", "BOB@Northwind.Example"])
+def test_adding_a_user_whose_email_exists_in_any_case_says_so_in_words(
+    admin_client_for, alice, bob, typed
+):
+    response = admin_client_for(alice).post(
+        reverse("admin:accounts_user_add"), {"email": typed, "first_name": "Robert"}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Constraint" not in page and "user_email_ci_unique" not in page
+    errors = response.context["adminform"].form.errors
+    assert errors == {"email": ["A user with this email address already exists."]}
+    assert User.objects.filter(email__iexact=typed).count() == 1
+
+
+def test_changing_bobs_email_to_alices_in_capitals_says_so_in_words(admin_client_for, alice, bob):
+    response = admin_client_for(alice).post(
+        reverse("admin:accounts_user_change", args=[bob.pk]),
+        user_change_data(bob, email="Alice@Northwind.example"),
+    )
+    assert response.status_code == 200
+    assert "user_email_ci_unique" not in response.content.decode()
+    assert response.context["adminform"].form.errors["email"] == [
+        "A user with this email address already exists."
+    ]

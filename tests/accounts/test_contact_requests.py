@@ -11,7 +11,12 @@ from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
 
-NO_ONE = "No one you can add has that email address."
+NO_ONE = (
+    "No one you can add has that email address. People outside your company can be added "
+    "only if they allow it: they choose to be found by their email address and to take "
+    "contact requests from anyone. Check the address, or ask them to allow it (Profile, "
+    "Options)."
+)
 
 
 def findable(user, *, requests_from: str = "anyone"):
@@ -307,3 +312,82 @@ def test_the_card_buttons_add_block_and_unblock(alice, charlie):
 def test_an_unknown_action_is_a_404(alice, bob):
     assert api(alice).post(f"/people/{publicid.of(bob)}/teleport/").status_code == 404
     assert api(alice).get(f"/people/{publicid.of(bob)}/add/").status_code == 405
+
+
+def age(request: ContactRequest, days: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ContactRequest.objects.filter(pk=request.pk).update(
+        created_at=timezone.now() - timedelta(days=days)
+    )
+
+
+def test_a_request_left_pending_for_30_days_expires_and_can_be_sent_again(alice, charlie):
+    findable(alice)
+    add(charlie, email=alice.email, message="first try")
+    request = ContactRequest.objects.get()
+    age(request, 29)
+    assert people(charlie)[alice.email]["relation"] == "pending"
+    assert len(snapshot(alice)["requests"]) == 1
+    age(request, 31)
+    assert alice.email not in people(charlie)  # no longer "waiting" forever
+    assert snapshot(alice)["requests"] == []
+    # the expired request can no longer be answered
+    answer = f"/api/v1/contact-requests/{publicid.of(request)}/accept/"
+    assert api(alice).post(answer).status_code == 404
+    again = add(charlie, email=alice.email, message="second try")
+    assert again.status_code == 201 and again.json()["added"] == "request"
+    fresh = ContactRequest.objects.get()
+    assert (fresh.state, fresh.message) == (ContactRequest.State.PENDING, "second try")
+    assert [r["message"] for r in snapshot(alice)["requests"]] == ["second try"]
+
+
+def test_a_declined_request_expires_too_and_the_sender_may_ask_again(alice, charlie):
+    findable(alice)
+    add(charlie, email=alice.email)
+    request = ContactRequest.objects.get()
+    api(alice).post(f"/api/v1/contact-requests/{publicid.of(request)}/decline/")
+    age(request, 31)
+    assert alice.email not in people(charlie)
+    add(charlie, email=alice.email)
+    assert ContactRequest.objects.get().state == ContactRequest.State.PENDING
+    assert len(snapshot(alice)["requests"]) == 1
+
+
+def test_an_expired_request_of_theirs_does_not_make_us_contacts(alice, charlie):
+    findable(alice)
+    findable(charlie)
+    add(charlie, email=alice.email)
+    age(ContactRequest.objects.get(), 31)
+    add(alice, email=charlie.email)
+    request = ContactRequest.objects.get()
+    assert (request.sender, request.state) == (alice, ContactRequest.State.PENDING)
+    assert not selectors.is_contact(user_id=alice.pk, other_id=charlie.pk)
+
+
+def test_the_periodic_expiry_removes_old_requests_and_tells_both_monitors(
+    alice, charlie, bob, django_capture_on_commit_callbacks, monkeypatch
+):
+    findable(alice)
+    findable(bob)
+    add(charlie, email=alice.email)
+    add(charlie, email=bob.email)
+    old = ContactRequest.objects.get(recipient=alice)
+    age(old, 31)
+    sent: list = []
+    monkeypatch.setattr(
+        "uc_web.lib.realtime.send_to_users", lambda ids, event: sent.append((ids, event))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.contact_requests_expire() == 1
+    assert list(ContactRequest.objects.values_list("recipient", flat=True)) == [bob.pk]
+    assert sent == [(sorted([alice.pk, charlie.pk]), {"type": "monitor.changed"})]
+
+
+def test_accepted_contacts_never_expire(alice, charlie):
+    make_contacts(charlie, alice)
+    age(ContactRequest.objects.get(), 400)
+    assert services.contact_requests_expire() == 0
+    assert people(alice)[charlie.email]["relation"] == "contact"

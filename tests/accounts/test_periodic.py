@@ -8,7 +8,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from accounts.management.commands.serve import run_schedule_forever
+from uc_web.management.commands.serve import run_schedule_forever
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -402,3 +402,47 @@ def test_upload_pages_still_check_csrf(alice, url_name):
     client.force_login(alice)
     response = client.post(reverse(url_name), {"section": "details"})
     assert response.status_code == 403
+
+
+def test_the_profile_page_ships_only_the_chosen_options_of_its_long_lists(client, alice):
+    from accounts.models import Region
+
+    alice.profile.regions.set(Region.objects.filter(code__in=["GB", "PT"]))
+    client.force_login(alice)
+    page = client.get("/profile/").content.decode()
+    assert page.count("<option") < 40  # not ~600 time zones, ~250 countries, ~250 regions
+    assert 'data-choices-url="/api/v1/choices/time-zones/"' in page
+    assert 'data-choices-url="/api/v1/choices/regions/"' in page
+    assert ">United Kingdom</option>" in page and ">Portugal</option>" in page
+
+
+def test_the_lists_load_on_demand_and_markets_stay_in_their_company(client, alice, charlie):
+    from accounts.models import Region
+
+    Region.objects.create(kind="market", company=alice.company, name="UK retail")
+    Region.objects.create(kind="market", company=charlie.company, name="Harbour ops")
+    client.force_login(charlie)
+    rows = client.get("/api/v1/choices/regions/").json()
+    regions = {row["text"] for row in rows}
+    assert "Harbour ops" in regions and "UK retail" not in regions and "Portugal" in regions
+    portugal = Region.objects.get(code="PT")
+    assert {"value": publicid.of(portugal), "text": "Portugal"} in rows  # ids stay opaque
+    zones = client.get("/api/v1/choices/time-zones/").json()
+    assert {"value": "Asia/Kathmandu", "text": "Asia/Kathmandu"} in zones
+    countries = client.get("/api/v1/choices/countries/").json()
+    assert {"value": "PT", "text": "Portugal"} in countries
+    assert client.get("/api/v1/choices/passwords/").status_code == 404
+
+
+def test_a_region_chosen_from_the_loaded_list_is_still_checked_by_the_server(
+    client, alice, charlie
+):
+    from accounts.models import Region
+
+    theirs = Region.objects.create(kind="market", company=charlie.company, name="Harbour ops")
+    client.force_login(alice)
+    response = client.post(
+        "/profile/", {"section": "regions", "regions-regions": [publicid.of(theirs)]}
+    )
+    assert response.status_code == 400
+    assert not alice.profile.regions.exists()

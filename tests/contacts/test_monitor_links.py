@@ -56,3 +56,19 @@ def test_search_results_carry_the_linked_user_for_the_presence_icon(alice, bob):
     assert [(c["display_name"], c["linked_user"]) for c in found["contacts"]] == [
         ("Roberto Okafor", publicid.of(bob))
     ]
+
+
+def test_an_outsider_found_by_exact_email_is_not_listed_as_the_company_directory(
+    alice, bob, charlie
+):
+    Profile.objects.filter(user=charlie).update(directory_visible_outside=True)
+    page = api(alice).get("/contacts/", {"q": charlie.email}).content.decode()
+    results = page[page.index('id="search-results"') : page.index('id="book-contacts"')]
+    assert "People in other companies" in results
+    assert "Company directory" not in results.split("data-label-outsiders-note")[-1]
+    colleague_page = api(alice).get("/contacts/", {"q": "Bob"}).content.decode()
+    results = colleague_page[
+        colleague_page.index('id="search-results"') : colleague_page.index('id="book-contacts"')
+    ]
+    assert '<h2 class="h6">Company directory</h2>' in results
+    assert "People in other companies</h2>" not in results

@@ -372,7 +372,7 @@ def test_the_dial_box_calls_a_colleague_by_email(testnet, new_page, alice, bob, 
     alices = signed_in(new_page, alice, password)
     bobs = signed_in(new_page, bob, password)
     alices.goto("/calls/")
-    alices.get_by_label("Call a colleague (e-mail address or name)").fill(bob.email)
+    alices.get_by_label("Call a colleague (email address or name)").fill(bob.email)
     alices.get_by_role("button", name="Video call", exact=True).click()
     expect(incoming(bobs, "Alice Fernandez")).to_contain_text("Incoming video call")
     call_window(alices, "Bob Okafor").get_by_role("button", name="Hang up").click()

@@ -29,7 +29,7 @@ def test_first_run_setup_then_password_reset_then_sign_in_goes_live(new_page, da
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
-    page.get_by_role("link", name="Forgotten your password?").click()
+    page.get_by_role("link", name="Forgot your password?").click()
     daphne_server.clear_mails()
     page.get_by_label("Email*", exact=True).fill("alice@northwind.example")
     page.get_by_role("button", name="Send reset link").click()

@@ -144,6 +144,9 @@ def test_an_outsider_found_in_the_directory_search_is_asked_with_one_click(
     sign_in(page, alice, password)
     page.goto("/contacts/")
     page.get_by_label("Search contacts").fill(charlie.email)  # as you type: the script's rows
+    # someone of another company is not shown as part of the company directory
+    expect(page.get_by_role("heading", name="People in other companies")).to_be_visible()
+    expect(page.get_by_role("heading", name="Company directory")).to_have_count(0)
     page.get_by_role("button", name="Add Charlie Nguyen to the Online Monitor").click()
     expect(page.get_by_role("status").filter(has_text="Contact request sent")).to_be_visible()
     expect(page.get_by_text("Contact request sent, waiting for an answer.")).to_be_visible()

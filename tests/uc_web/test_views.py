@@ -140,3 +140,31 @@ def test_the_openapi_schema_builds_without_warnings(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
     assert "/api/v1/contacts/{id}/" in target.read_text()
+
+
+@pytest.mark.parametrize("name", ["favicon.ico", "apple-touch-icon.png"])
+def test_the_icons_browsers_ask_for_at_the_root_exist_even_before_setup(client, name):
+    response = client.get(f"/{name}")
+    assert response.status_code == 301 and response["Location"] == f"/static/{name}"
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_every_page_names_its_icon(client, alice):
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    admin = client.get("/admin/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in admin
+
+
+@override_settings(DEBUG=False)
+def test_a_server_error_shows_our_500_page(client, monkeypatch):
+    def broken() -> bool:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("accounts.selectors.company_exists", broken)
+    client.raise_request_exception = False
+    response = client.get("/")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Something went wrong" in page and "RuntimeError" not in page

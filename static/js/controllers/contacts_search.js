@@ -66,12 +66,12 @@ export default class extends PageController {
     const details = [];
     if (contact.phones.length) details.push(el("span", { text: contact.phones[0].display }));
     if (contact.emails.length) details.push(el("span", { className: "ms-2", text: contact.emails[0].address }));
-    const name = el("a", { className: "fw-semibold text-decoration-none", href, text: contact.display_name });
-    const body = el("div", { className: "flex-grow-1" }, name);
+    const name = el("a", { className: "fw-semibold text-decoration-none text-break", href, text: contact.display_name });
+    const body = el("div", { className: "flex-grow-1 min-w-0" }, name);
     if (contact.company && contact.company !== contact.display_name) {
       body.append(" ", el("span", { className: "text-body-secondary small", text: `· ${contact.company}` }));
     }
-    body.append(el("div", { className: "small text-body-secondary" }, ...details));
+    body.append(el("div", { className: "small text-body-secondary text-truncate" }, ...details));
     return el("li", { className: "list-group-item d-flex align-items-center gap-3", "data-contact-id": contact.id },
       el("span", {}, ...this.icon(contact)), body);
   }
@@ -80,7 +80,7 @@ export default class extends PageController {
     const labels = this.resultsTarget.dataset;
     const row = el("li", { className: "list-group-item d-flex align-items-center gap-2" },
       el("i", { className: "bi bi-person-check-fill text-success", "aria-hidden": "true", "data-presence-user": user.id }),
-      el("span", { className: "flex-grow-1" }, `${user.name || user.email} `,
+      el("span", { className: "flex-grow-1 min-w-0 text-break" }, `${user.name || user.email} `,
         el("span", { className: "small text-body-secondary", text: user.email })));
     if (user.outside) {
       // people of other companies join the Online Monitor through a contact request
@@ -100,9 +100,17 @@ export default class extends PageController {
     if (data.contacts.length) list.append(...data.contacts.map((c) => this.contactRow(c)));
     else list.append(el("li", { className: "list-group-item text-body-secondary", text: labels.labelNone }));
     const parts = [el("h2", { className: "h6", text: labels.labelContacts }), list];
-    if (data.colleagues.length) {
+    const colleagues = data.colleagues.filter((user) => !user.outside);
+    const outsiders = data.colleagues.filter((user) => user.outside);
+    if (colleagues.length) {
       parts.push(el("h2", { className: "h6", text: labels.labelColleagues }));
-      parts.push(el("ul", { className: "list-group" }, ...data.colleagues.map((u) => this.personRow(u))));
+      parts.push(el("ul", { className: "list-group mb-3" }, ...colleagues.map((u) => this.personRow(u))));
+    }
+    if (outsiders.length) {
+      // found by exact address or name only: not part of the company directory
+      parts.push(el("h2", { className: "h6", text: labels.labelOutsiders }));
+      parts.push(el("p", { className: "small text-body-secondary", text: labels.labelOutsidersNote }));
+      parts.push(el("ul", { className: "list-group" }, ...outsiders.map((u) => this.personRow(u))));
     }
     results.replaceChildren(...parts);
     paintPresence(results);

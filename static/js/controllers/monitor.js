@@ -64,6 +64,11 @@ export default class extends PageController {
 
   render() {
     if (!monitorData.loaded) return;
+    // The open menu sits inside an entry; redraw once it closes, so keyboard focus stays.
+    if (!this.menu.hidden) {
+      this.renderWhenClosed = true;
+      return;
+    }
     this.element.querySelector("[data-monitor-loading]").hidden = true;
     this.showRequests(monitorData.requests);
     const needle = this.filter.value.trim().toLocaleLowerCase();
@@ -78,6 +83,9 @@ export default class extends PageController {
       list.replaceChildren(...members.map((p) => this.entry(p)));
       group.hidden = members.length === 0;
     }
+    // A new company: nobody to show yet, so say what to do next.
+    const empty = this.element.querySelector("[data-monitor-empty]");
+    if (empty) empty.hidden = monitorData.people.size > 0;
   }
 
   entry(person) {
@@ -146,19 +154,12 @@ export default class extends PageController {
       if (!this.menu.hidden && !this.menu.contains(event.target) &&
           !event.target.closest("[aria-haspopup=menu]")) this.closeMenu();
     });
-    on(this.menu, "keydown", (event) => {
-      const items = [...this.menu.querySelectorAll("[role=menuitem]")];
-      const at = items.indexOf(document.activeElement);
-      if (event.key === "Escape") {
-        this.closeMenu(true);
-      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        const step = event.key === "ArrowDown" ? 1 : -1;
-        items[(at + step + items.length) % items.length].focus();
-      } else if (event.key === "Tab") {
-        this.closeMenu();
-      }
-    });
+    // Taken on the window before anyone else: Bootstrap handles keys of every .dropdown-menu
+    // (capturing on the document) and threw on this one, which has no Bootstrap toggle
+    // ("Cannot read properties of undefined (reading 'parentNode')" on Escape).
+    on(window, "keydown", (event) => {
+      if (!this.menu.hidden && this.menu.contains(event.target)) this.menuKey(event);
+    }, { capture: true });
     on(this.menu, "click", (event) => {
       const item = event.target.closest("[role=menuitem]");
       if (!item || item.getAttribute("aria-disabled") === "true") return;
@@ -169,6 +170,29 @@ export default class extends PageController {
       }));
       this.closeMenu(true);
     });
+  }
+
+  menuKey(event) {
+    const items = [...this.menu.querySelectorAll("[role=menuitem]")];
+    const at = items.indexOf(document.activeElement);
+    if (event.key === "Escape") {
+      this.closeMenu(true);
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      items[(at + step + items.length) % items.length].focus();
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      items[event.key === "Home" ? 0 : items.length - 1].focus();
+    } else if (event.key === "Tab") {
+      // Close and go on from the button (the menu follows it): Tab reaches the next
+      // person's button, Shift+Tab this one's, not the footer.
+      if (event.shiftKey) event.preventDefault();
+      this.closeMenu(true);
+    } else {
+      return;
+    }
+    event.stopPropagation();
   }
 
   openMenu(person, x, y, opener) {
@@ -184,6 +208,8 @@ export default class extends PageController {
         item.lastChild.textContent = ` ${this.text(person.favourite ? "unfavourite" : "favourite")}`;
       }
     }
+    // Right after its button in the document, so Tab goes on from there.
+    opener.after(this.menu);
     this.menu.hidden = false;
     const width = this.menu.offsetWidth;
     const height = this.menu.offsetHeight;
@@ -201,6 +227,18 @@ export default class extends PageController {
     this.menu.hidden = true;
     this.menuOpener?.setAttribute("aria-expanded", "false");
     if (returnFocus && this.menuOpener?.isConnected) this.menuOpener.focus();
+    this.element.append(this.menu); // back out of the entry, which a redraw replaces
+    if (this.renderWhenClosed) {
+      this.renderWhenClosed = false;
+      const opener = this.menuOpener;
+      const refocus = returnFocus && document.activeElement === opener;
+      this.render();
+      // the redrawn entry's button takes the focus its old one had
+      const id = opener?.closest("[data-user-id]")?.dataset.userId;
+      if (refocus && id) {
+        this.element.querySelector(`[data-user-id="${id}"] [aria-haspopup=menu]`)?.focus();
+      }
+    }
   }
 
   async act({ action, person }) {

@@ -1,6 +1,8 @@
 // Profile and company pages: preview a chosen image, refuse an oversized one before
-// uploading it, fill the time zone from the browser, filter long option lists, and ask
-// for notification permission. The server checks everything again.
+// uploading it, fill the time zone from the browser, make the long lists (time zones,
+// countries, regions) searchable and loaded on demand, and ask for notification
+// permission. The server checks everything again.
+import { enhanceChoices } from "../choices.js";
 import { PageController } from "../controller.js";
 
 export default class extends PageController {
@@ -40,28 +42,30 @@ export default class extends PageController {
     for (const button of this.element.querySelectorAll("#detect-time-zone[data-target]")) {
       const select = document.getElementById(button.dataset.target);
       const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (!select || !zone || ![...select.options].some((o) => o.value === zone)) {
+      if (!select || !zone) {
         button.hidden = true;
         continue;
       }
       button.addEventListener("click", () => {
-        select.value = zone;
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-      }, { signal });
-    }
-
-    // Typing in a filter box hides the options of its list that do not match (chosen ones stay).
-    for (const box of this.element.querySelectorAll("input[data-filter-for]")) {
-      const select = document.getElementById(box.dataset.filterFor);
-      if (!select) continue;
-      box.parentElement.hidden = false; // useful only with this script
-      box.addEventListener("input", () => {
-        const wanted = box.value.trim().toLocaleLowerCase();
-        for (const option of select.options) {
-          option.hidden = Boolean(wanted) && !option.selected && !option.text.toLocaleLowerCase().includes(wanted);
+        // The list loads on demand: the browser's zone is added (the server checks it).
+        const control = select.tomselect;
+        if (control) {
+          control.addOption({ value: zone, text: zone.replaceAll("_", " ") });
+          control.setValue(zone);
+        } else {
+          if (![...select.options].some((o) => o.value === zone)) select.add(new Option(zone, zone));
+          select.value = zone;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
         }
       }, { signal });
     }
+
+    // Time zones, countries, regions and markets: searchable, loaded when opened.
+    this.choices = [];
+    enhanceChoices(this.element).then((controls) => {
+      if (signal.aborted) controls.forEach((control) => control.destroy());
+      else this.choices = controls;
+    });
 
     // Turning desktop notifications on asks the browser for permission right away.
     const notify = this.element.querySelector("#id_preferences-desktop_notifications");
@@ -76,5 +80,6 @@ export default class extends PageController {
 
   teardown() {
     for (const url of this.previews) URL.revokeObjectURL(url);
+    for (const control of this.choices.splice(0)) control.destroy();
   }
 }

@@ -3,17 +3,21 @@
 Production runs `celery -A uc_web beat` and workers; the embedded default has no broker,
 so this command ticks CELERY_BEAT_SCHEDULE itself in a thread of the server process
 (tasks run eagerly there, and realtime events reach the in-process channel layer).
+It listens on HOST:PORT (127.0.0.1:8000 unless the environment says otherwise) and,
+with DEBUG off, first collects the static files that whitenoise serves.
 """
 
 import asyncio
 import logging
+import os
+import socket
 import threading
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from uc_web.celery import app as celery_app
@@ -57,13 +61,44 @@ def run_schedule_forever(
                 logger.exception("periodic task %s failed", entry["name"])
 
 
+def _port_taken(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 class Command(BaseCommand):
-    help = "Run the embedded server on 127.0.0.1:8000 with periodic tasks in-process."
+    help = "Run the embedded server on HOST:PORT (127.0.0.1:8000) with periodic tasks in-process."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "addrport",
+            nargs="?",
+            help="host:port; default $HOST:$PORT, or 127.0.0.1:8000",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host = os.environ.get("HOST") or "127.0.0.1"
+        port = os.environ.get("PORT") or "8000"
+        if options["addrport"]:
+            host, _, port = options["addrport"].rpartition(":")
+            host = host or "127.0.0.1"
+        host = host.strip("[]")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise CommandError(f"PORT must be a number from 1 to 65535, not {port!r}.")
+        if _port_taken(host, int(port)):
+            raise CommandError(
+                f"Port {port} on {host} is in use. Choose another, e.g. `PORT=8080 make run`."
+            )
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        addrport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.stdout.write(f"UC Web: http://{addrport}/ (DEBUG {'on' if settings.DEBUG else 'off'})")
         stop = threading.Event()
         if settings.CELERY_TASK_ALWAYS_EAGER:
             from daphne.server import twisted_loop  # the loop runserver's daphne will serve on
@@ -76,6 +111,6 @@ class Command(BaseCommand):
             ).start()
             self.stdout.write("Periodic tasks run in this process (no broker configured).")
         try:
-            call_command("runserver", options["addrport"], use_reloader=False)
+            call_command("runserver", addrport, use_reloader=False)
         finally:
             stop.set()
