@@ -75,8 +75,11 @@ def test_a_german_outlook_export_imports_field_by_field_without_touching_the_map
         expect(work.locator("xpath=following-sibling::dd[1]")).to_contain_text(line)
     home = details.locator("dt", has_text="Address").filter(has_text="Home")
     expect(home.locator("xpath=following-sibling::dd[1]")).to_contain_text("1010 Wien")
-    expect(field("Birthday")).to_have_text("1980-12-31")
-    expect(field("Anniversary")).to_have_text("2005-06-20")
+    # Dates in Alice's date format, with the ISO date for machines.
+    expect(field("Birthday")).to_have_text("31 December 1980")
+    expect(field("Birthday").locator("time")).to_have_attribute("datetime", "1980-12-31")
+    expect(field("Anniversary")).to_have_text("20 June 2005")
+    expect(field("Anniversary").locator("time")).to_have_attribute("datetime", "2005-06-20")
     expect(field("Web pages")).to_have_text("https://mueller-soehne.example/")
     related = field("Related people")
     for text in ("assistant Petra Schmidt", "manager Anna Weber", "spouse Maria Müller"):
