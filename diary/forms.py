@@ -86,7 +86,9 @@ class AppointmentForm(forms.Form):
     weekdays = forms.MultipleChoiceField(
         label=_("On"), choices=WEEKDAY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
-    ends = forms.ChoiceField(label=_("Ends"), choices=ENDS_CHOICES, initial="never", required=False)
+    ends = forms.ChoiceField(
+        label=_("Repeat ends"), choices=ENDS_CHOICES, initial="never", required=False
+    )
     count = forms.IntegerField(
         label=_("Number of times"),
         min_value=1,
