@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.test_embedded_server import PASSPHRASE, embedded_env, start_serve, stop
@@ -18,13 +20,13 @@ from tests.fixtures.live import BASE_DIR, _free_port, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _next_monday() -> dt.date:
-    today = dt.date.today()
+def _next_monday(user) -> dt.date:
+    today = timezone.now().astimezone(ZoneInfo(user.time_zone_name)).date()
     return today + dt.timedelta(days=7 - today.weekday())
 
 
 def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, password):
-    monday = _next_monday()
+    monday = _next_monday(alice)
     a = new_page("/accounts/login/")
     sign_in(a, alice, password)
     b = new_page("/accounts/login/")
