@@ -133,7 +133,7 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
         series__isnull=True
     )
     rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-    rows = rows.annotate(
+    rows = rows.defer("description", "uid", "created_at", "updated_at").annotate(
         my_status=Subquery(
             Attendee.objects.filter(appointment_id=OuterRef("pk"), user=user).values("status")[:1]
         )
