@@ -237,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "calls-sweep": {"task": "calls.tasks.calls_sweep", "schedule": 15.0},
+    "diary-reminders": {
+        "task": "diary.tasks.reminders_fire",
+        "schedule": env.float("DIARY_REMINDERS_EVERY", default=30.0),
+    },
     "contacts-trash-purge": {
         "task": "contacts.tasks.contacts_trash_purge",
         "schedule": 3600.0,

@@ -8,9 +8,12 @@ import { startCalls } from "./calls.js";
 import CallLog from "./controllers/call_log.js";
 import ContactsImport from "./controllers/contacts_import.js";
 import ContactsSearch from "./controllers/contacts_search.js";
+import AppointmentForm from "./controllers/appointment_form.js";
+import Diary from "./controllers/diary.js";
 import DialBox from "./controllers/dial_box.js";
 import Monitor from "./controllers/monitor.js";
 import Profile from "./controllers/profile.js";
+import { startDiaryNotices } from "./diary-notices.js";
 import { live } from "./live.js";
 import { monitorData } from "./monitor.js";
 import { startNavigation } from "./navigation.js";
@@ -45,15 +48,18 @@ if (signedIn) {
   trackActivity(Number(document.body.dataset.awayMinutes) || 10);
   monitorData.start();
   startCalls();
+  startDiaryNotices();
   live.start();
   window.ucLive = live; // for the browser console and tests
 }
 
 // Page scripts: one controller per behaviour, connected while its element is on the page.
 const stimulus = Application.start();
+stimulus.register("appointment-form", AppointmentForm);
 stimulus.register("call-log", CallLog);
 stimulus.register("contacts-import", ContactsImport);
 stimulus.register("contacts-search", ContactsSearch);
+stimulus.register("diary", Diary);
 stimulus.register("dial-box", DialBox);
 stimulus.register("monitor", Monitor);
 stimulus.register("profile", Profile);

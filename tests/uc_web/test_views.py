@@ -110,8 +110,8 @@ def test_the_home_page_leads_to_every_built_section_and_marks_the_rest(client, a
         "/contacts/",
         "/monitor/",
         "/calls/",
+        "/diary/",
         "/soon/messages/",
-        "/soon/diary/",
         "/soon/crm/",
     ]
 

@@ -1,0 +1,139 @@
+"""How an occurrence looks on the calendar pages."""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from diary.layout import Box, Day
+from diary.selectors import Shown
+from uc_web.lib import publicid
+
+register = template.Library()
+
+LABELS = {"day": _("Day"), "week": _("Week"), "month": _("Month"), "agenda": _("Agenda")}
+
+
+@register.simple_tag
+def view_label(name: str) -> str:
+    return {"day": _("Day"), "week": _("Week"), "month": _("Month"), "agenda": _("Agenda")}[name]
+
+
+@register.simple_tag
+def view_title(view: str, days: list[Day]) -> str:
+    first, last = days[0].date, days[-1].date
+    if view == "day":
+        return date_filter(first, "l j F Y")
+    if view == "month":
+        middle = days[len(days) // 2].date
+        return date_filter(middle, "F Y")
+    return f"{date_filter(first, 'j M')} – {date_filter(last, 'j M Y')}"
+
+
+def _classes(shown: Shown) -> str:
+    row = shown.occurrence.appointment
+    classes = ["diary-event"]
+    if row.show_as == "free":
+        classes.append("is-free")
+    if not shown.mine:
+        classes.append("is-invited")
+        if shown.status in ("needs_action", "tentative"):
+            classes.append("is-pending")
+    if row.private:
+        classes.append("is-private")
+    return " ".join(classes)
+
+
+def _label(shown: Shown, zone: str, start: dt.datetime | None = None) -> str:
+    o = shown.occurrence
+    row = o.appointment
+    if row.all_day:
+        when = _("all day")
+    else:
+        tz = ZoneInfo(zone)
+        begin = (start or o.start).astimezone(tz)
+        when = f"{begin:%H:%M}–{o.end.astimezone(tz):%H:%M}"
+    extra = []
+    if o.series_id:
+        extra.append(_("repeats"))
+    if not shown.mine:
+        extra.append(
+            {
+                "needs_action": _("invitation, not answered"),
+                "tentative": _("tentative"),
+                "accepted": _("accepted"),
+            }.get(shown.status, "")
+        )
+    if row.private:
+        extra.append(_("private"))
+    return ", ".join(p for p in [row.title, when, *extra] if p)
+
+
+def _data(shown: Shown) -> dict[str, Any]:
+    o = shown.occurrence
+    return {
+        "id": publicid.of(o.appointment),
+        "occurrence": o.key if o.series_id and o.appointment.pk == o.series_id else "",
+        "start": o.start.isoformat(),
+        "end": o.end.isoformat(),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def occurrence_chip(context: dict, shown: Shown, with_time: bool = False) -> str:
+    zone = context.get("zone", "UTC")
+    o = shown.occurrence
+    d = _data(shown)
+    time = ""
+    if with_time and not o.appointment.all_day:
+        time = f"{o.start.astimezone(ZoneInfo(zone)):%H:%M} "
+    return format_html(
+        '<button type="button" class="{} diary-chip" data-event data-id="{}" data-occurrence="{}" '
+        'data-start="{}" data-end="{}" aria-label="{}">'
+        '{}<span class="diary-title">{}</span>{}</button>',
+        _classes(shown),
+        d["id"],
+        d["occurrence"],
+        d["start"],
+        d["end"],
+        _label(shown, zone),
+        format_html('<span class="diary-time">{}</span>', time) if time else "",
+        o.appointment.title,
+        mark_safe(' <i class="bi bi-arrow-repeat" aria-hidden="true"></i>') if o.series_id else "",  # noqa: S308,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def occurrence_box(context: dict, box: Box) -> str:
+    zone = context.get("zone", "UTC")
+    shown = box.shown
+    o = shown.occurrence
+    d = _data(shown)
+    tz = ZoneInfo(zone)
+    return format_html(
+        '<button type="button" class="{} diary-box" data-event data-id="{}" data-occurrence="{}" '
+        'data-start="{}" data-end="{}" data-lane="{}" data-lanes="{}" '
+        'style="top: {}%; height: {}%; left: {}%; width: {}%" aria-label="{}">'
+        '<span class="diary-time">{}</span> <span class="diary-title">{}</span>'
+        '<span class="diary-where">{}</span></button>',
+        _classes(shown),
+        d["id"],
+        d["occurrence"],
+        d["start"],
+        d["end"],
+        box.lane,
+        box.lanes,
+        box.top,
+        box.height,
+        box.left,
+        box.width,
+        _label(shown, zone),
+        f"{o.start.astimezone(tz):%H:%M}",
+        o.appointment.title,
+        o.appointment.location,
+    )

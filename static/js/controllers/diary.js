@@ -1,0 +1,103 @@
+// The diary page (templates/diary/calendar.html): the appointment dialog opened from any
+// appointment, the today line kept at the current time, and a reload of what is shown when
+// an appointment of mine changes elsewhere (another tab, an invitation, an answer).
+import { getJSON } from "../api.js";
+import { PageController } from "../controller.js";
+import { reload } from "../navigation.js";
+
+const STATUS = { needs_action: "not answered", accepted: "accepted", tentative: "tentative", declined: "declined" };
+
+function fill(url, id) {
+  return url.replace("{id}", id);
+}
+
+export default class extends PageController {
+  setup() {
+    this.dialog = this.element.querySelector("[data-diary-dialog]");
+    this.element.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-event]");
+      if (button) this.open(button);
+      if (event.target.closest("[data-close]")) this.dialog.close();
+    }, { signal: this.signal });
+    const scroll = this.element.querySelector("[data-diary-scroll]");
+    if (scroll) {
+      // Start the day at 07:00 (or at the now line on today).
+      const hour = scroll.scrollHeight / 24;
+      const now = this.element.querySelector("[data-diary-now]");
+      scroll.scrollTop = now ? Math.max(0, now.offsetTop - 2 * hour) : 7 * hour;
+    }
+    this.every(60000, () => this.moveNow());
+    for (const type of ["diary.changed", "diary.invited"]) {
+      this.onLive(type, () => this.refresh());
+    }
+  }
+
+  teardown() {
+    if (this.dialog?.open) this.dialog.close();
+  }
+
+  refresh() {
+    if (this.dialog?.open) return; // do not pull the dialog away from under the reader
+    reload();
+  }
+
+  moveNow() {
+    const line = this.element.querySelector("[data-diary-now]");
+    if (!line) return;
+    const now = new Date();
+    const midnight = new Date(now);
+    midnight.setHours(0, 0, 0, 0);
+    line.style.top = `${((now - midnight) / 864e5) * 100}%`;
+  }
+
+  async open(button) {
+    const d = this.element.dataset;
+    const id = button.dataset.id;
+    const occurrence = button.dataset.occurrence;
+    let data;
+    try {
+      data = await getJSON(fill(d.appointmentUrl, id));
+    } catch {
+      return;
+    }
+    const field = (name) => this.dialog.querySelector(`[data-field=${name}]`);
+    field("title").textContent = data.title;
+    const start = new Date(button.dataset.start);
+    const end = new Date(button.dataset.end);
+    const opts = { timeZone: d.zone, weekday: "long", day: "numeric", month: "long", year: "numeric" };
+    const time = { timeZone: d.zone, hour: "2-digit", minute: "2-digit" };
+    if (data.all_day) {
+      field("when").textContent = new Date(button.dataset.start).toLocaleDateString([], { ...opts, timeZone: "UTC" });
+    } else {
+      field("when").textContent = `${start.toLocaleDateString([], opts)}, ${start.toLocaleTimeString([], time)} – ${end.toLocaleTimeString([], time)}`;
+    }
+    field("repeat").textContent = data.rrule || data.series ? "↻ " + (data.rrule || "") : "";
+    field("location").textContent = data.location;
+    field("description").textContent = data.description;
+    field("organiser").textContent = data.mine ? "" : `${data.organiser.name}`;
+    const list = field("attendees");
+    list.replaceChildren(...data.attendees.map((a) => {
+      const li = document.createElement("li");
+      li.textContent = `${a.name || a.email}: ${STATUS[a.status] || a.status}`;
+      li.dataset.status = a.status;
+      return li;
+    }));
+    const answer = this.dialog.querySelector("[data-answer]");
+    answer.hidden = data.mine || !data.my_status;
+    answer.action = fill(d.answerUrl, id);
+    field("my_status").textContent = STATUS[data.my_status] || "";
+    const owner = this.dialog.querySelector("[data-owner-actions]");
+    owner.hidden = !data.mine;
+    const recurring = Boolean(occurrence) || Boolean(data.series);
+    const edit = this.dialog.querySelector("[data-edit]");
+    edit.href = fill(d.editUrl, id) + `?view=${d.view}` + (occurrence ? `&occurrence=${occurrence}` : "");
+    const del = this.dialog.querySelector("[data-delete]");
+    del.action = fill(d.deleteUrl, id);
+    del.querySelector("[name=occurrence]").value = occurrence || "";
+    const scope = del.querySelector("[data-scope]");
+    scope.hidden = !recurring;
+    scope.value = recurring ? "this" : "all";
+    this.dialog.querySelector("[data-ics]").href = data.ics;
+    this.dialog.showModal();
+  }
+}

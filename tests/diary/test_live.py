@@ -1,0 +1,58 @@
+"""Diary events on the real live connection: invitations, answers, reminders; nothing
+reaches anyone else."""
+
+import datetime as dt
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from diary import services
+from tests.diary.factories import appointment
+from tests.fixtures.sockets import next_of, quiet_but_presence
+from uc_web.lib import publicid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+UTC = dt.UTC
+
+
+async def test_bob_hears_his_invitation_and_alice_his_answer(alice, bob, charlie, connect):
+    a, b, c = await connect(alice), await connect(bob), await connect(charlie)
+    row = await sync_to_async(appointment)(
+        alice,
+        "Quarterly plan",
+        start=dt.datetime(2026, 3, 4, 10, tzinfo=UTC),
+        attendees=[services.Invitee(email=bob.email, user=bob)],
+    )
+    invited = await next_of(b, "diary.invited")
+    assert invited["id"] == publicid.of(row) and invited["title"] == "Quarterly plan"
+    assert invited["organiser"] == "Alice Fernandez"
+    await next_of(b, "diary.changed")
+    await next_of(a, "diary.changed")
+    await sync_to_async(services.attendee_respond)(appointment=row, user=bob, status="accepted")
+    answered = await next_of(a, "diary.answered")
+    assert answered == {
+        "type": "diary.answered",
+        "id": publicid.of(row),
+        "title": "Quarterly plan",
+        "attendee": "Bob Okafor",
+        "status": "accepted",
+    }
+    assert await quiet_but_presence(c)
+
+
+async def test_a_due_reminder_arrives_on_the_owners_tab(alice, bob, connect):
+    a, b = await connect(alice), await connect(bob)
+    row = await sync_to_async(appointment)(
+        alice, "Call the bank", start=dt.datetime(2026, 3, 4, 10, tzinfo=UTC), reminders=[5]
+    )
+    await next_of(a, "diary.changed")
+    await sync_to_async(services.reminders_fire)(now=dt.datetime(2026, 3, 4, 9, 55, tzinfo=UTC))
+    reminder = await next_of(a, "diary.reminder")
+    assert reminder == {
+        "type": "diary.reminder",
+        "id": publicid.of(row),
+        "title": "Call the bank",
+        "start": "2026-03-04T10:00:00+00:00",
+        "late": False,
+    }
+    assert await quiet_but_presence(b)
