@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "uc_web.middleware.TurboFormStatusMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "uc_web.middleware.NullCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -333,6 +334,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "uc_web.lib.api.exception_handler",
+    # Every request counts against its user's limit and its address's limit, of its kind:
+    # reads, writes, searches, imports (uc_web.lib.api.ApiThrottle, RATE_LIMITS below).
+    "DEFAULT_THROTTLE_CLASSES": ["uc_web.lib.api.UserThrottle", "uc_web.lib.api.IPThrottle"],
+    # Proxies in front of daphne that append to X-Forwarded-For (nginx: one). 0 or unset:
+    # the address the request came from (REMOTE_ADDR) is the client's.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0) or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "UC Web API",
@@ -349,6 +356,34 @@ SPECTACULAR_SETTINGS = {
         "PresenceStateEnum": "accounts.presence.State",
     },
 }
+
+# --- Rate limits (uc_web/lib/ratelimit.py): "<count>/<period>", period s, m, h, d or e.g. 6s.
+# Per user and per address (an office behind one address shares the second, so it is
+# looser). Change any of them with RATE_LIMITS="api.search.user=60/m,websocket.message=30/6s".
+RATE_LIMITS = {
+    "api.read.user": "600/m",
+    "api.read.ip": "3000/m",
+    "api.write.user": "120/m",
+    "api.write.ip": "600/m",
+    "api.search.user": "120/m",  # search as you type: a request per keystroke or two
+    "api.search.ip": "600/m",
+    "api.import.user": "30/h",  # an upload, a preview, a start
+    "api.import.ip": "120/h",
+    # Each websocket: a burst of 60 messages (a call's ICE candidates), then 10 a second.
+    "websocket.message": "60/6s",
+    # Each websocket: 10 calls started at once, then one every 6 seconds.
+    "websocket.call_start": "10/m",
+    "contact_request.user": "30/h",  # new contact requests a person sends
+    **env.dict("RATE_LIMITS", default={}),
+}
+from uc_web.lib.ratelimit import Rate  # noqa: E402
+
+for _name, _rate in RATE_LIMITS.items():
+    try:
+        if _rate:
+            Rate.parse(_rate)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"RATE_LIMITS {_name}: {_error}") from None
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -9,6 +9,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from uc_web import views
 
+handler404 = "uc_web.views.error_404"
+handler500 = "uc_web.views.error_500"
+
 admin.site.site_header = _("UC Web administration")
 admin.site.site_title = _("UC Web admin")
 

@@ -20,11 +20,14 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import dates, presence
 from accounts import selectors as account_selectors
+from uc_web.lib.api import INTERNAL_ERROR
+from uc_web.middleware import is_api
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +221,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": report}, status=200 if healthy else 503
     )
+
+
+def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The API answers an unknown address in its own shape; pages show the 404 page."""
+    if is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    """A bug outside the API's views (say, in a middleware) still answers the API as JSON."""
+    if is_api(request):
+        return JsonResponse(INTERNAL_ERROR, status=500)
+    return defaults.server_error(request)
