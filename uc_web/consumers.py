@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts import selectors as account_selectors
-from uc_web.lib import publicid, realtime
+from uc_web.lib import publicid, ratelimit, realtime
 from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,15 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         self.session_key = session.session_key
         self.last_session_check = time.monotonic()
         self.joined: set[str] = set()
+        # Per socket, in memory (settings.RATE_LIMITS): every message, and call.start alone.
+        self.buckets = {
+            kind: ratelimit.TokenBucket(limit)
+            for kind, limit in (
+                ("message", ratelimit.rate("websocket.message")),
+                ("call.start", ratelimit.rate("websocket.call_start")),
+            )
+            if limit is not None
+        }
         self.epoch = await realtime.aepoch()
         await self.join(realtime.user_group(self.user_id))
         await self.accept()
@@ -178,6 +187,8 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send_error("malformed", "A message is a JSON object with a 'type'.")
             return
+        if await self.rate_limited(message):
+            return
         try:
             await self.dispatch_message(message)
         except Exception:
@@ -187,6 +198,24 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
             await self.send_error(
                 "internal", "Something went wrong on our side.", ref=message.get("id")
             )
+
+    async def rate_limited(self, message: dict[str, Any]) -> bool:
+        """Refuse a message over the socket's limits with a `rate_limited` error frame."""
+        for kind in ("message", message["type"]):
+            bucket = self.buckets.get(kind)
+            wait = bucket.take() if bucket else 0
+            if wait:
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "detail": "Too many messages: slow down.",
+                        "ref": message.get("id"),
+                        "retry_after": round(wait, 1),
+                    }
+                )
+                return True
+        return False
 
     async def dispatch_message(self, message: dict[str, Any]) -> None:
         kind = message["type"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 GRACE = 1.0  # PRESENCE_OFFLINE_GRACE_SECONDS of this server
 APP_LIMIT = 16384  # WEBSOCKET_MAX_MESSAGE_BYTES: the consumer closes with 4009 above it
 WIRE_LIMIT = 65536  # daphne --websocket-max-message-size: daphne closes with 1009 above it
+BURST = 30  # websocket.message of this server: 30 messages at once, then 3 a second
 # Offline reaches watchers when the grace ends; a second more is plenty on a loaded machine
 # and far below the 61 s a skipped clean-up took (the presence sweep's timeout).
 OFFLINE_WITHIN = GRACE + 5
@@ -39,6 +41,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Liv
         application="tests.fixtures.faulty_asgi:application",
         PRESENCE_OFFLINE_GRACE_SECONDS=str(GRACE),
         WEBSOCKET_MAX_MESSAGE_BYTES=str(APP_LIMIT),
+        RATE_LIMITS=f"websocket.message={BURST}/10s,websocket.call_start=3/m",
     )
     yield live
     stop_daphne(live)
@@ -52,13 +55,22 @@ def server_log(server):
     return lambda: path.read_bytes()[start:].decode(errors="replace")
 
 
+def cookie_for(user) -> str:
+    """A session cookie, from a worker thread that then lets its connection go (or the test
+    database could not be dropped at the end)."""
+    try:
+        return session_cookie_for(user)
+    finally:
+        connection.close()
+
+
 @pytest.fixture
 async def open_socket(server) -> AsyncIterator:
     """open_socket(user) -> a websocket that has read `session.ready`; all closed after."""
     opened: list[ClientConnection] = []
 
     async def open_for(user, origin: str | None = None) -> ClientConnection:
-        cookie = await sync_to_async(session_cookie_for)(user)
+        cookie = await sync_to_async(cookie_for)(user)
         socket = await connect(
             server.url.replace("http://", "ws://") + "/ws/",
             origin=origin or server.url,
@@ -185,3 +197,40 @@ async def test_a_page_of_another_origin_cannot_open_alices_socket(server, open_s
     with pytest.raises(InvalidStatus) as refused:
         await open_socket(alice, origin="http://evil.example")
     assert refused.value.response.status_code == 403
+
+
+async def test_a_flood_of_messages_is_refused_with_rate_limited_and_the_socket_stays(
+    server, open_socket, alice
+):
+    alices = await open_socket(alice)
+    for n in range(BURST + 5):
+        await alices.send(json.dumps({"type": "ping", "id": n}))
+    answers = [json.loads(await alices.recv()) for _ in range(BURST + 5)]
+    answers = [a for a in answers if a["type"] in ("pong", "error")]
+    pongs = [a["id"] for a in answers if a["type"] == "pong"]
+    refused = [a for a in answers if a["type"] == "error"]
+    assert pongs == list(range(len(pongs))) and BURST <= len(pongs) < BURST + 5
+    assert refused and all(a["code"] == "rate_limited" for a in refused)
+    assert refused[0]["ref"] == len(pongs) and 0 < refused[0]["retry_after"] <= 1
+    await asyncio.sleep(1)  # the bucket refills: the socket works again
+    await alices.send(json.dumps({"type": "ping", "id": "later"}))
+    assert (await next_message(alices, "pong"))["id"] == "later"
+
+
+async def test_call_start_in_a_loop_is_refused_with_rate_limited(server, open_socket, alice):
+    alices = await open_socket(alice)
+    codes = []
+    for n in range(5):
+        await alices.send(
+            json.dumps(
+                {
+                    "type": "call.start",
+                    "id": n,
+                    "callee": "forged",
+                    "media": "audio",
+                    "device": "tab-0001",
+                }
+            )
+        )
+        codes.append((await next_message(alices, "error"))["code"])
+    assert codes == ["not_allowed"] * 3 + ["rate_limited"] * 2
