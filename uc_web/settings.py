@@ -337,9 +337,10 @@ REST_FRAMEWORK = {
     # Every request counts against its user's limit and its address's limit, of its kind:
     # reads, writes, searches, imports (uc_web.lib.api.ApiThrottle, RATE_LIMITS below).
     "DEFAULT_THROTTLE_CLASSES": ["uc_web.lib.api.UserThrottle", "uc_web.lib.api.IPThrottle"],
-    # Proxies in front of daphne that append to X-Forwarded-For (nginx: one). 0 or unset:
-    # the address the request came from (REMOTE_ADDR) is the client's.
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0) or None,
+    # The address limits count REMOTE_ADDR, never X-Forwarded-For as sent (anyone can write
+    # one): behind the proxy, daphne's --proxy-headers puts the client's address there, from
+    # the header the proxy sets (docs/deploy.md).
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "UC Web API",
