@@ -69,7 +69,7 @@ PUBLIC_ID_KEY = env.str("PUBLIC_ID_KEY", default="")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 if "*" in ALLOWED_HOSTS:
-    # The websocket origin check (AllowedHostsOriginValidator) trusts ALLOWED_HOSTS.
+    # The websocket origin check (uc_web/lib/origins.py) trusts ALLOWED_HOSTS.
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list host names; '*' is refused.")
 # Served over https (behind the TLS proxy): secure cookies, HSTS and the https redirect.
 # Not for a site only this machine reaches over plain http (`make run`).
@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
     "uc_web",
     "accounts",
     "contacts",
@@ -106,6 +107,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "uc_web.middleware.TurboFormStatusMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -375,6 +378,7 @@ RATE_LIMITS = {
     # Each websocket: 10 calls started at once, then one every 6 seconds.
     "websocket.call_start": "10/m",
     "contact_request.user": "30/h",  # new contact requests a person sends
+    "csp_report.ip": "60/m",  # Content-Security-Policy violation reports logged per address
     **env.dict("RATE_LIMITS", default={}),
 }
 from uc_web.lib.ratelimit import Rate  # noqa: E402
@@ -436,6 +440,46 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# Content-Security-Policy (django-csp) on every response: scripts only from our own files
+# (no inline script, no eval), nothing framed, forms only to us. Styles may be inline
+# (style="..." for dynamic values, Turbo's progress bar). Violations are reported to
+# /csp-report/, which logs them (logger uc_web.csp).
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "media-src": [_SELF, "blob:"],
+        "connect-src": [_SELF],  # includes ws(s):// to ourselves
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": [_SELF],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report/"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): camera, microphone and screen sharing for
+# our own pages only (calls), every other powerful feature for nobody.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": ["self"],
+    "microphone": ["self"],
+    "display-capture": ["self"],
+    "autoplay": ["self"],  # ringing and the remote party's media
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "midi": [],
+    "accelerometer": [],
+    "gyroscope": [],
+    "magnetometer": [],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -448,5 +492,6 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         # one line per periodic task every 15 s buries what matters (failures still show)
         "celery.app.trace": {"level": "WARNING"},
+        "uc_web.csp": {"level": "WARNING"},
     },
 }

@@ -234,3 +234,14 @@ async def test_call_start_in_a_loop_is_refused_with_rate_limited(server, open_so
         )
         codes.append((await next_message(alices, "error"))["code"])
     assert codes == ["not_allowed"] * 3 + ["rate_limited"] * 2
+
+
+async def test_a_page_on_the_same_host_at_another_port_cannot_open_alices_socket(
+    server, open_socket, alice
+):
+    other_port = int(server.url.rsplit(":", 1)[1]) + 1
+    with pytest.raises(InvalidStatus) as refused:
+        await open_socket(alice, origin=f"http://127.0.0.1:{other_port}")
+    assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus):
+        await open_socket(alice, origin=server.url.replace("http://", "https://"))
