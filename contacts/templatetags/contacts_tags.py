@@ -40,3 +40,24 @@ def birthday(context: dict[str, Any], contact: Any) -> str:
     else:
         text = dates.day_month_text(contact.birth_month, contact.birth_day, user)
     return format_html('<time datetime="{}">{}</time>', contact.birthday_iso, text)
+
+
+@register.simple_tag(takes_context=True)
+def contact_date(context: dict[str, Any], value: str) -> str:
+    """A contact's other date (an anniversary) in the viewer's date format.
+
+    Stored as the vCard wrote it: a full date (2005-06-20), a yearless one (--06-20), or text
+    that is not a date, which is shown as it is.
+    """
+    user = context["request"].user
+    try:
+        if value.startswith("--"):
+            digits = value[2:].replace("-", "")
+            if len(digits) != 4:
+                return value
+            text = dates.day_month_text(int(digits[:2]), int(digits[2:]), user)
+        else:
+            text = dates.date_text(date.fromisoformat(value), user)
+    except (ValueError, IndexError):
+        return value
+    return format_html('<time datetime="{}">{}</time>', value, text)

@@ -71,6 +71,22 @@ def test_a_contacts_birthday_follows_the_format(bob):
     assert '<time datetime="1980-05-04">05/04/1980</time>' in page
 
 
+def test_a_contacts_other_dates_follow_the_format_and_text_stays_as_typed(bob):
+    prefer(bob, "mdy")
+    contact = ContactFactory(
+        book__owner=bob,
+        dates=[
+            {"label": "anniversary", "value": "2005-06-20"},
+            {"label": "first met", "value": "--0314"},
+            {"label": "someday", "value": "summer <2010>"},
+        ],
+    )
+    page = signed_in(bob).get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    assert '<time datetime="2005-06-20">06/20/2005</time>' in page
+    assert '<time datetime="--0314">03/14</time>' in page
+    assert "summer &lt;2010&gt;" in page
+
+
 def test_the_admin_user_list_shows_sign_in_times_in_the_admins_format(alice, bob):
     prefer(alice, "dmy", "Europe/London")
     bob.last_login = MOMENT
