@@ -10,7 +10,14 @@ from django.utils import timezone, translation
 from accounts import dates, selectors
 
 # Paths that work before first-run setup.
-_OPEN_PREFIXES = ("/setup/", "/static/", "/healthz", "/favicon.ico", "/apple-touch-icon.png")
+_OPEN_PREFIXES = (
+    "/setup/",
+    "/static/",
+    "/healthz",
+    "/csp-report/",
+    "/favicon.ico",
+    "/apple-touch-icon.png",
+)
 
 
 class FirstRunMiddleware:

@@ -1,5 +1,4 @@
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import IO, Any
 
 from django.contrib.auth.models import Group
@@ -18,7 +17,7 @@ from accounts.models import (
     Region,
     User,
 )
-from uc_web.lib import media, publicid, realtime
+from uc_web.lib import media, publicid, ratelimit, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 PROFILE_FIELDS = frozenset(Profile.EDITABLE_FIELDS)
@@ -367,8 +366,6 @@ def user_sessions_revalidate(*, user: User) -> None:
 
 # --- contact requests, blocks and the Online Monitor ---------------------------------
 
-CONTACT_REQUESTS_PER_HOUR = 30
-
 
 def _monitor_changed(*user_ids: int) -> None:
     """After commit, each user's Online Monitor reloads its snapshot (who is in it)."""
@@ -410,11 +407,7 @@ def contact_request_send(*, sender: User, recipient: User, message: str = "") ->
     existing = mine.first()
     if existing is not None and existing.created_at >= cutoff:
         return existing  # asking again changes nothing (a declined one stays declined)
-    hour_ago = timezone.now() - timedelta(hours=1)
-    if (
-        ContactRequest.objects.filter(sender=sender, created_at__gte=hour_ago).count()
-        >= CONTACT_REQUESTS_PER_HOUR
-    ):
+    if ratelimit.hit("contact_request.user", sender.pk):  # settings.RATE_LIMITS
         raise ApplicationError(
             _("You have sent many contact requests in the last hour. Try again later."),
             code="rate_limited",

@@ -138,6 +138,9 @@ class CallablePersonSerializer(PeerSerializer):
 class CallablePeopleView(APIView):
     """People the requesting user may call, matching `q` (name or email): the dial box."""
 
+    def throttle_kind(self, request: Request) -> str:
+        return "search"  # limits of settings.RATE_LIMITS "api.search.*"
+
     @extend_schema(
         parameters=[OpenApiParameter("q", OpenApiTypes.STR)],
         responses=CallablePersonSerializer(many=True),

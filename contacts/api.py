@@ -78,9 +78,9 @@ class AddressBookViewSet(viewsets.ModelViewSet):
         serializer.instance = book
 
     def perform_update(self, serializer: AddressBookSerializer) -> None:
-        services.book_rename(
-            book=serializer.instance, name=serializer.validated_data["name"], by=self.request.user
-        )
+        name = serializer.validated_data.get("name")
+        if name is not None:  # PATCH without a name changes nothing
+            services.book_rename(book=serializer.instance, name=name, by=self.request.user)
 
     def perform_destroy(self, instance: AddressBook) -> None:
         services.book_delete(book=instance, by=self.request.user)
@@ -156,6 +156,9 @@ class GroupNamesField(serializers.ListField):
 class LabelledSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
     value = serializers.CharField(max_length=500)
+
+
+REQUIRED = serializers.Field.default_error_messages["required"]
 
 
 class ContactSerializer(PublicModelSerializer):
@@ -236,6 +239,28 @@ class ContactSerializer(PublicModelSerializer):
     def get_photo_url(self, contact: Contact) -> str | None:
         return reverse("contacts:photo", args=[contact.pk]) if contact.photo else None
 
+    # A list sent in a PATCH replaces the whole list, so each of its items needs what a new
+    # item needs, although DRF's partial validation lets nested required fields go missing.
+    ITEM_REQUIRED = {
+        "phones": "number",
+        "emails": "address",
+        "urls": "value",
+        "dates": "value",
+        "related": "value",
+        "ims": "value",
+    }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = {}
+        for name, required in self.ITEM_REQUIRED.items():
+            items = attrs.get(name) or []
+            missing = [{} if required in item else {required: [REQUIRED]} for item in items]
+            if any(missing):
+                errors[name] = missing
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
     def to_input(self, instance: Contact | None = None) -> services.ContactInput:
         data = self.validated_data
         if instance is not None:  # PATCH: what is not sent stays as it is
@@ -286,6 +311,10 @@ class ContactViewSet(viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     lookup_value_converter = "contact"
     http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def throttle_kind(self, request: Request) -> str | None:
+        searching = self.action == "list" and request.query_params.get("q", "").strip()
+        return "search" if searching else None  # else a read or a write
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
@@ -398,6 +427,9 @@ class DirectoryUserSerializer(PublicModelSerializer):
 
 class SearchView(APIView):
     """Search as you type: the first matches among the user's contacts and the directory."""
+
+    def throttle_kind(self, request: Request) -> str:
+        return "search"  # limits of settings.RATE_LIMITS "api.search.*"
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True)],
@@ -582,6 +614,11 @@ class ContactImportViewSet(
 
     serializer_class = ContactImportSerializer
     lookup_value_converter = "contact_import"
+
+    def throttle_kind(self, request: Request) -> str | None:
+        # Reading files is the work: uploads, starts and previews (following one is a read).
+        return "import" if request.method == "POST" or self.action == "preview" else None
+
     parser_classes = [MultiPartParser, FormParser, *viewsets.GenericViewSet.parser_classes]
 
     def get_queryset(self) -> Any:

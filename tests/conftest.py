@@ -1,10 +1,20 @@
 """Personas and shared fixtures: alice and bob work at Northwind, charlie at Blue Harbour."""
 
+import uuid
+
 import pytest
 
 from tests.accounts.factories import PASSWORD, CompanyFactory, UserFactory
 
 pytest_plugins = ["tests.fixtures.live", "tests.fixtures.sockets"]
+
+
+@pytest.fixture(autouse=True)
+def own_rate_limits(monkeypatch):
+    """Each test counts against the rate limits afresh (its own cache keys)."""
+    from uc_web.lib import ratelimit
+
+    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"rl-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts import selectors as account_selectors
-from uc_web.lib import publicid, realtime
+from uc_web.lib import publicid, ratelimit, realtime
 from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,15 @@ logger = logging.getLogger(__name__)
 PROTOCOL_VERSION = 1
 HEARTBEAT_SECONDS = 20
 
-# Close codes (4000-4999 are ours; the client reads them, see static/js/live.js).
+# Close codes. A server may send only 1000 and 3000-4999 (daphne's websocket library
+# refuses 1003 or 1009 from us and closes with 1011 instead), so ours are 4000-4999: the
+# protocol's own number plus 3000 where one exists. The client reads them (static/js/live.js).
 CLOSE_SESSION_ENDED = 4401
-CLOSE_UNSUPPORTED_DATA = 1003
-CLOSE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED_DATA = 4003  # a binary frame (1003 + 3000)
+CLOSE_TOO_BIG = 4009  # a text frame over WEBSOCKET_MAX_MESSAGE_BYTES (1009 + 3000)
+# Deeper JSON is refused with `malformed` before any handler sees it; no message of the
+# protocol nests more than four levels (a WebRTC signal inside a call message).
+MAX_JSON_DEPTH = 16
 
 # Inbound message type prefix -> "module.function" taking (consumer, message).
 HANDLERS: dict[str, str] = {
@@ -42,6 +47,24 @@ LIFECYCLE_HOOKS: list[str] = [
     "accounts.handlers",
     "calls.handlers",
 ]
+
+
+def json_depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests (a scalar is 0), without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth) for child in item)
+    return deepest
 
 
 class ConnectionConsumer(AsyncWebsocketConsumer):
@@ -62,6 +85,15 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         self.session_key = session.session_key
         self.last_session_check = time.monotonic()
         self.joined: set[str] = set()
+        # Per socket, in memory (settings.RATE_LIMITS): every message, and call.start alone.
+        self.buckets = {
+            kind: ratelimit.TokenBucket(limit)
+            for kind, limit in (
+                ("message", ratelimit.rate("websocket.message")),
+                ("call.start", ratelimit.rate("websocket.call_start")),
+            )
+            if limit is not None
+        }
         self.epoch = await realtime.aepoch()
         await self.join(realtime.user_group(self.user_id))
         await self.accept()
@@ -80,12 +112,29 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
         )
         await self.run_hooks("on_connect")
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # However the socket ends (a close from either side, a dropped connection, the
+        # server cancelling the application, an error nothing caught), the clean-up runs:
+        # otherwise the user would stay Online to colleagues until the presence sweep.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.clean_up()
+
     async def disconnect(self, code: int) -> None:
-        if not hasattr(self, "user_id"):
-            return  # refused before accept
+        await self.clean_up()
+
+    async def clean_up(self) -> None:
+        """Leave presence, calls and groups; runs once, whichever way the socket ended."""
+        if not hasattr(self, "user_id") or getattr(self, "cleaned_up", False):
+            return  # refused before accept, or done already
+        self.cleaned_up = True
         await self.run_hooks("on_disconnect")
         for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.exception("leaving %s failed for user %s", group, self.user_id)
 
     async def join(self, group: str) -> None:
         """Join a channel-layer group; rejoined after the layer loses its state."""
@@ -126,13 +175,47 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
+        except RecursionError:
+            await self.send_error("malformed", "The message is nested too deeply.")
+            return
         except ValueError:
             await self.send_error("malformed", "The message is not valid JSON.")
+            return
+        if json_depth(message) > MAX_JSON_DEPTH:
+            await self.send_error("malformed", "The message is nested too deeply.")
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send_error("malformed", "A message is a JSON object with a 'type'.")
             return
-        await self.dispatch_message(message)
+        if await self.rate_limited(message):
+            return
+        try:
+            await self.dispatch_message(message)
+        except Exception:
+            # A bug of ours, or a part (database, Redis) failing: the client hears that
+            # this message failed and keeps its socket; the log has the traceback.
+            logger.exception("message %r failed for user %s", message["type"], self.user_id)
+            await self.send_error(
+                "internal", "Something went wrong on our side.", ref=message.get("id")
+            )
+
+    async def rate_limited(self, message: dict[str, Any]) -> bool:
+        """Refuse a message over the socket's limits with a `rate_limited` error frame."""
+        for kind in ("message", message["type"]):
+            bucket = self.buckets.get(kind)
+            wait = bucket.take() if bucket else 0
+            if wait:
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "detail": "Too many messages: slow down.",
+                        "ref": message.get("id"),
+                        "retry_after": round(wait, 1),
+                    }
+                )
+                return True
+        return False
 
     async def dispatch_message(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -153,6 +236,20 @@ class ConnectionConsumer(AsyncWebsocketConsumer):
             await import_string(handler_path)(self, message)
         except ApplicationError as error:
             await self.send_error(error.code, str(error.message), ref=message.get("id"))
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        # An event can arrive between the connection's end and its websocket.disconnect;
+        # daphne then refuses the send ("Attempt to send on a closed protocol"). Nothing is
+        # lost (clients resync on connect), so the socket's clean-up goes on undisturbed.
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Exception as error:
+            if getattr(self, "cleaned_up", False) or "closed" in str(error):
+                logger.debug("send on a closed socket of user %s", getattr(self, "user_id", None))
+                return
+            raise
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))

@@ -69,7 +69,7 @@ PUBLIC_ID_KEY = env.str("PUBLIC_ID_KEY", default="")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 if "*" in ALLOWED_HOSTS:
-    # The websocket origin check (AllowedHostsOriginValidator) trusts ALLOWED_HOSTS.
+    # The websocket origin check (uc_web/lib/origins.py) trusts ALLOWED_HOSTS.
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list host names; '*' is refused.")
 # Served over https (behind the TLS proxy): secure cookies, HSTS and the https redirect.
 # Not for a site only this machine reaches over plain http (`make run`).
@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
     "uc_web",
     "accounts",
     "contacts",
@@ -106,10 +107,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "uc_web.middleware.TurboFormStatusMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "uc_web.middleware.NullCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -337,6 +341,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "uc_web.lib.api.exception_handler",
+    # Every request counts against its user's limit and its address's limit, of its kind:
+    # reads, writes, searches, imports (uc_web.lib.api.ApiThrottle, RATE_LIMITS below).
+    "DEFAULT_THROTTLE_CLASSES": ["uc_web.lib.api.UserThrottle", "uc_web.lib.api.IPThrottle"],
+    # The address limits count REMOTE_ADDR, never X-Forwarded-For as sent (anyone can write
+    # one): behind the proxy, daphne's --proxy-headers puts the client's address there, from
+    # the header the proxy sets (docs/deploy.md).
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "UC Web API",
@@ -353,6 +364,35 @@ SPECTACULAR_SETTINGS = {
         "PresenceStateEnum": "accounts.presence.State",
     },
 }
+
+# --- Rate limits (uc_web/lib/ratelimit.py): "<count>/<period>", period s, m, h, d or e.g. 6s.
+# Per user and per address (an office behind one address shares the second, so it is
+# looser). Change any of them with RATE_LIMITS="api.search.user=60/m,websocket.message=30/6s".
+RATE_LIMITS = {
+    "api.read.user": "600/m",
+    "api.read.ip": "3000/m",
+    "api.write.user": "120/m",
+    "api.write.ip": "600/m",
+    "api.search.user": "120/m",  # search as you type: a request per keystroke or two
+    "api.search.ip": "600/m",
+    "api.import.user": "30/h",  # an upload, a preview, a start
+    "api.import.ip": "120/h",
+    # Each websocket: a burst of 60 messages (a call's ICE candidates), then 10 a second.
+    "websocket.message": "60/6s",
+    # Each websocket: 10 calls started at once, then one every 6 seconds.
+    "websocket.call_start": "10/m",
+    "contact_request.user": "30/h",  # new contact requests a person sends
+    "csp_report.ip": "60/m",  # Content-Security-Policy violation reports logged per address
+    **env.dict("RATE_LIMITS", default={}),
+}
+from uc_web.lib.ratelimit import Rate  # noqa: E402
+
+for _name, _rate in RATE_LIMITS.items():
+    try:
+        if _rate:
+            Rate.parse(_rate)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"RATE_LIMITS {_name}: {_error}") from None
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -404,6 +444,46 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# Content-Security-Policy (django-csp) on every response: scripts only from our own files
+# (no inline script, no eval), nothing framed, forms only to us. Styles may be inline
+# (style="..." for dynamic values, Turbo's progress bar). Violations are reported to
+# /csp-report/, which logs them (logger uc_web.csp).
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "media-src": [_SELF, "blob:"],
+        "connect-src": [_SELF],  # includes ws(s):// to ourselves
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": [_SELF],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report/"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): camera, microphone and screen sharing for
+# our own pages only (calls), every other powerful feature for nobody.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": ["self"],
+    "microphone": ["self"],
+    "display-capture": ["self"],
+    "autoplay": ["self"],  # ringing and the remote party's media
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "midi": [],
+    "accelerometer": [],
+    "gyroscope": [],
+    "magnetometer": [],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -416,5 +496,6 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         # one line per periodic task every 15 s buries what matters (failures still show)
         "celery.app.trace": {"level": "WARNING"},
+        "uc_web.csp": {"level": "WARNING"},
     },
 }

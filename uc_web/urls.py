@@ -4,10 +4,13 @@ from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from uc_web import views
+
+handler404 = "uc_web.views.error_404"
+handler500 = "uc_web.views.error_500"
 
 admin.site.site_header = _("UC Web administration")
 admin.site.site_title = _("UC Web admin")
@@ -42,6 +45,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("welcome/", views.welcome, name="welcome"),
     path("healthz", views.healthz, name="healthz"),
+    path("csp-report/", views.csp_report, name="csp-report"),
     # Browsers ask for these at the root whatever the page says.
     path("favicon.ico", views.root_icon, {"name": "favicon.ico"}),
     path("apple-touch-icon.png", views.root_icon, {"name": "apple-touch-icon.png"}),
@@ -78,5 +82,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

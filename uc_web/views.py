@@ -1,4 +1,5 @@
 import asyncio
+import json
 import logging
 import uuid
 from typing import Any
@@ -20,11 +21,16 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import dates, presence
 from accounts import selectors as account_selectors
+from uc_web.lib import ratelimit
+from uc_web.lib.api import INTERNAL_ERROR
+from uc_web.middleware import is_api
 
 logger = logging.getLogger(__name__)
 
@@ -218,3 +224,49 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": report}, status=200 if healthy else 503
     )
+
+
+def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The API answers an unknown address in its own shape; pages show the 404 page."""
+    if is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    """A bug outside the API's views (say, in a middleware) still answers the API as JSON."""
+    if is_api(request):
+        return JsonResponse(INTERNAL_ERROR, status=500)
+    return defaults.server_error(request)
+
+
+csp_logger = logging.getLogger("uc_web.csp")
+CSP_REPORT_MAX_BYTES = 16 * 1024
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Where browsers report Content-Security-Policy violations: logged, one line each.
+
+    Anyone can post here, so a report is bounded in size, its fields are logged as data (not
+    formatted into the message), and each address may report `csp_report.ip` times."""
+    if ratelimit.hit("csp_report.ip", request.META.get("REMOTE_ADDR", "")):
+        return HttpResponse(status=429)
+    body = request.body[: CSP_REPORT_MAX_BYTES + 1]
+    if len(body) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        report = json.loads(body)
+    except ValueError:
+        return HttpResponse(status=400)
+    if isinstance(report, dict):
+        report = report.get("csp-report", report)
+    if not isinstance(report, dict):
+        return HttpResponse(status=400)
+    fields = ("document-uri", "violated-directive", "effective-directive", "blocked-uri")
+    csp_logger.warning(
+        "CSP violation: %s",
+        json.dumps({key: str(report.get(key, ""))[:500] for key in fields}),
+    )
+    return HttpResponse(status=204)

@@ -153,17 +153,17 @@ def test_if_she_asked_first_his_request_makes_them_contacts(alice, charlie):
     assert people(alice)[charlie.email]["relation"] == "contact"
 
 
-def test_contact_requests_are_rate_limited(alice, charlie, other_company):
+def test_contact_requests_are_rate_limited(alice, charlie, other_company, settings):
     strangers = [findable(UserFactory(company=alice.company)) for _ in range(3)]
-    services.CONTACT_REQUESTS_PER_HOUR, limit = 2, services.CONTACT_REQUESTS_PER_HOUR
-    try:
-        assert add(charlie, email=strangers[0].email).status_code == 201
-        assert add(charlie, email=strangers[1].email).status_code == 201
-        refused = add(charlie, email=strangers[2].email)
-    finally:
-        services.CONTACT_REQUESTS_PER_HOUR = limit
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "contact_request.user": "2/h"}
+    assert add(charlie, email=strangers[0].email).status_code == 201
+    assert add(charlie, email=strangers[1].email).status_code == 201
+    assert add(charlie, email=strangers[0].email).status_code == 201  # asked again: free
+    refused = add(charlie, email=strangers[2].email)
     assert refused.status_code == 400 and refused.json()["code"] == "rate_limited"
     assert ContactRequest.objects.count() == 2
+    # Alice has her own allowance.
+    assert add(alice, email=strangers[2].email).status_code == 201
 
 
 def test_adding_yourself_or_a_forged_id_changes_nothing(alice, charlie):

@@ -70,3 +70,14 @@ def test_a_public_host_name_turns_on_https_protections(tmp_path):
         31536000,
         True,
     )
+
+
+def test_a_malformed_rate_limit_refuses_to_start(tmp_path):
+    result = read_settings(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SECRET_KEY_FILE=str(tmp_path / "secret-key"),
+        RATE_LIMITS="api.search.user=lots",
+    )
+    assert result.returncode != 0
+    assert "RATE_LIMITS api.search.user: 'lots' is not a rate" in result.stderr

@@ -1,21 +1,50 @@
 """REST framework glue: errors in the API's shape, and public ids in place of primary keys."""
 
+import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-from uc_web.lib import publicid
+from uc_web.lib import publicid, ratelimit
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
+logger = logging.getLogger(__name__)
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+INTERNAL_ERROR = {"detail": "Something went wrong on our side.", "code": "internal"}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Every error of the API as JSON: `{"detail": ..., "code": ...}`, or a field -> messages
+    map for invalid input; never Django's HTML error page, even for a bug (500, logged)."""
     if isinstance(exc, ApplicationError):
         code = status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDenied) else 400
         return Response({"detail": exc.message, "code": exc.code, **exc.extra}, status=code)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # not Django's message, which names the model
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        set_rollback()
+        view = context.get("view")
+        logger.error("API error in %s", type(view).__name__ if view else "?", exc_info=exc)
+        return Response(INTERNAL_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    if (
+        isinstance(exc, exceptions.APIException)
+        and isinstance(response.data, dict)
+        and set(response.data) == {"detail"}
+    ):
+        response.data["code"] = getattr(exc.detail, "code", None) or exc.default_code
+    return response
 
 
 @extend_schema_field(
@@ -90,3 +119,47 @@ class PublicModelSerializer(serializers.ModelSerializer):
         if issubclass(field_class, PublicIdRelatedField):
             kwargs["kind"] = publicid.kind_of(relation_info.related_model)
         return field_class, kwargs
+
+
+class ApiThrottle(BaseThrottle):
+    """Counts a request against the limit `api.<kind>.<who>` (settings.RATE_LIMITS).
+
+    The kind is what the view says for this request (`throttle_kind(request)`: "search",
+    "import") or else "write" for a request that changes something and "read" for one that
+    does not. Refused: 429 with Retry-After, `{"detail": ..., "code": "throttled"}`."""
+
+    who = ""
+
+    def identity(self, request: Request) -> object:
+        raise NotImplementedError
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        identity = self.identity(request)
+        if identity is None:
+            return True
+        kind = getattr(view, "throttle_kind", lambda request: None)(request)
+        if kind is None:
+            kind = "read" if request.method in SAFE_METHODS else "write"
+        self.seconds = ratelimit.hit(f"api.{kind}.{self.who}", identity)
+        return self.seconds == 0
+
+    def wait(self) -> float | None:
+        return self.seconds
+
+
+class UserThrottle(ApiThrottle):
+    """The signed-in user's limits (anonymous requests have only their address's)."""
+
+    who = "user"
+
+    def identity(self, request: Request) -> object:
+        return request.user.pk if request.user and request.user.is_authenticated else None
+
+
+class IPThrottle(ApiThrottle):
+    """The limits of the address the request comes from (behind `NUM_PROXIES` proxies)."""
+
+    who = "ip"
+
+    def identity(self, request: Request) -> object:
+        return self.get_ident(request)
