@@ -300,6 +300,15 @@ class Worker:
             session = Session(self, message)
             self.sessions[session.id] = session
             await self.layer.send(message["reply"], {"type": "relay.opened", "session": session.id})
+            if session.kind == "echo":
+                # A connection test is short; a forgotten one must not hold the worker.
+                loop = asyncio.get_running_loop()
+                loop.call_later(
+                    settings.RELAY_ECHO_MAX_SECONDS,
+                    lambda: asyncio.ensure_future(
+                        self.dispatch({"type": "relay.close", "session": session.id})
+                    ),
+                )
         elif kind == "relay.signal":
             session = self.sessions.get(message.get("session"))
             if session is not None:

@@ -396,6 +396,8 @@ RELAY_OPEN_TIMEOUT_SECONDS = env.float("RELAY_OPEN_TIMEOUT_SECONDS", default=3.0
 RELAY_EMBEDDED = env.bool("RELAY_EMBEDDED", default=not REDIS_URL)
 # The echo session of the connection test plays media back after this delay.
 RELAY_ECHO_DELAY_SECONDS = env.float("RELAY_ECHO_DELAY_SECONDS", default=0.5)
+# ... and closes it after this long, whether or not the test is still running.
+RELAY_ECHO_MAX_SECONDS = env.float("RELAY_ECHO_MAX_SECONDS", default=120.0)
 if RELAY_STALE_SECONDS < 2 * RELAY_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("RELAY_STALE_SECONDS must be at least two heartbeats.")
 

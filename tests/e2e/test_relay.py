@@ -312,3 +312,46 @@ def test_killing_the_relay_during_a_browser_call_says_media_server_unavailable(
         )
     assert time.monotonic() - killed < 10
     assert Call.objects.get().end_reason == Call.EndReason.MEDIA_LOST
+
+
+# Both browsers ignore the candidates trickled to them, as if no network path between
+# them worked (not even TURN: none is configured here). A connection to the relay still
+# works: the relay's candidates come inside its answer, not trickled.
+NO_DIRECT_PATH = """
+RTCPeerConnection.prototype.addIceCandidate = function () {
+  return Promise.resolve();
+};
+"""
+
+
+def test_a_direct_call_that_cannot_connect_moves_to_the_relay(
+    relay_stack, chromium, alice, bob, password
+):
+    relay_stack.start_relay("r1")
+    contexts = []
+    try:
+        pages = []
+        for user in (alice, bob):
+            context = chromium.new_context(base_url=relay_stack.server.url, **WIDE)
+            context.set_default_timeout(10_000)
+            context.add_init_script(NO_DIRECT_PATH)
+            contexts.append(context)
+            page = context.new_page()
+            sign_in(page, user, password)
+            pages.append(page)
+        alices, bobs = pages
+        monitor_action(alices, "Bob Okafor", "Video call")
+        incoming(bobs, "Alice Fernandez").get_by_role("button", name="Accept video").click()
+        # Not connected directly within 15 s: through the server instead.
+        for page, peer in ((alices, "Bob Okafor"), (bobs, "Alice Fernandez")):
+            window = call_window(page, peer)
+            expect(window).to_contain_text("Connected", timeout=40_000)
+            expect(window.get_by_text("Through the server")).to_be_visible()
+        for page in (alices, bobs):
+            media_flows_both_ways(page)
+        call = Call.objects.get()
+        assert call.state == Call.State.ANSWERED
+        assert call.relay_reason == Call.RelayReason.ICE
+    finally:
+        for context in contexts:
+            context.close()

@@ -503,8 +503,8 @@ export class Calls {
     if (call.direction !== "outgoing") return;
     this.send({ type: "call.relay", call: call.id }, (error) => {
       if (error.code === "already_relayed") return;
+      // No relay either: the window keeps explaining what blocked the direct path.
       clearTimeout(timer);
-      if (error.code === "relay_unavailable") this.failure = error.detail;
       giveUp();
     });
   }
