@@ -176,6 +176,7 @@ class CompanyAdmin(CompanyScopedMixin, admin.ModelAdmin):
             _("Defaults for new members"),
             {"fields": ["default_time_zone", "default_dialling_country"]},
         ),
+        (_("Calls"), {"fields": ["calls_via_server"]}),
         (_("Dates"), {"fields": ["created_at_shown"]}),
     ]
 
@@ -287,6 +288,7 @@ class ProfileInline(admin.StackedInline):
                     "presence_visibility",
                     "contact_requests_from",
                     "directory_visible_outside",
+                    "calls_via_server",
                 ],
             },
         ),

@@ -79,6 +79,11 @@ class MeSerializer(PublicModelSerializer):
     directory_visible_outside = serializers.BooleanField(
         source="profile.directory_visible_outside", required=False
     )
+    calls_via_server = serializers.BooleanField(
+        source="profile.calls_via_server",
+        required=False,
+        help_text="route this user's calls through the server's media relay",
+    )
     regions = PublicIdRelatedField(
         source="profile.regions", many=True, queryset=Region.objects.none(), required=False
     )

@@ -205,6 +205,7 @@ class OptionsForm(forms.Form):
     presence_visibility = _model_field(Profile, "presence_visibility", widget=forms.RadioSelect)
     contact_requests_from = _model_field(Profile, "contact_requests_from", widget=forms.RadioSelect)
     directory_visible_outside = _model_field(Profile, "directory_visible_outside")
+    calls_via_server = _model_field(Profile, "calls_via_server")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -247,6 +248,7 @@ class CompanyForm(forms.Form):
         help_text=_("New members start with this dialling country."),
         widget=OnDemandSelect("countries"),
     )
+    calls_via_server = _model_field(Company, "calls_via_server")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -70,6 +70,15 @@ class Company(models.Model):
         validators=[validate_country],
         help_text=_("Phone numbers without a country code are read as numbers of this country."),
     )
+    calls_via_server = models.BooleanField(
+        _("route everyone's calls through the server"),
+        default=False,
+        help_text=_(
+            "Calls go through the media server instead of browser to browser: nobody "
+            "learns anyone's network address, and strict networks connect. Uses server "
+            "capacity."
+        ),
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -368,6 +377,15 @@ class Profile(models.Model):
     directory_visible_outside = models.BooleanField(
         _("findable by people outside my company"), default=False
     )
+    calls_via_server = models.BooleanField(
+        _("route my calls through the server"),
+        default=False,
+        help_text=_(
+            "Your calls go through the media server instead of straight to the other "
+            "browser: the other person never learns your network address, and calls "
+            "connect from strict networks."
+        ),
+    )
     regions = models.ManyToManyField(
         Region, verbose_name=_("regions and markets"), blank=True, related_name="members"
     )
@@ -394,6 +412,7 @@ class Profile(models.Model):
         "presence_visibility",
         "contact_requests_from",
         "directory_visible_outside",
+        "calls_via_server",
     )
 
     class Meta:

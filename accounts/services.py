@@ -23,7 +23,15 @@ from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 PROFILE_FIELDS = frozenset(Profile.EDITABLE_FIELDS)
 USER_FIELDS = frozenset({"first_name", "last_name"})
 COMPANY_FIELDS = frozenset(
-    {"name", "address", "website", "phone", "default_time_zone", "default_dialling_country"}
+    {
+        "name",
+        "address",
+        "website",
+        "phone",
+        "default_time_zone",
+        "default_dialling_country",
+        "calls_via_server",
+    }
 )
 
 

@@ -39,6 +39,7 @@ class CallSerializer(serializers.Serializer):
     caller_device = serializers.CharField(allow_blank=True, help_text="outgoing calls only")
     answered_device = serializers.CharField(allow_blank=True, help_text="incoming calls only")
     answered = serializers.BooleanField()
+    relayed = serializers.BooleanField(help_text="media goes through the server's relay")
     created_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
     connected_at = serializers.DateTimeField(allow_null=True)

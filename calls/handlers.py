@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 
 from accounts import presence
 from accounts.models import User
-from calls import selectors, services
+from calls import relay, selectors, services, turn
 from calls.models import Call
 from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
@@ -84,14 +85,42 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
                 lambda: services.call_ring_timeout(call_id=call.pk),
             )
     elif kind == "call.accept":
-        await _run(
-            consumer,
-            services.call_accept,
-            call_id=call_id,
-            device=message.get("device"),
-            channel=channel,
-        )
+        # Relayed from the start when a setting says so: the session is opened first, so
+        # the answer and the relay leg are one change (and no relay: the call ends).
+        reason = await _run(consumer, services.call_relay_reason, call_id=call_id)
+        opened = await _open_relay(consumer, call_id, reason, end_call=True) if reason else None
+        try:
+            call = await _run(
+                consumer,
+                services.call_accept,
+                call_id=call_id,
+                device=message.get("device"),
+                channel=channel,
+                relay=opened,
+            )
+        except Exception:
+            if opened:
+                await relay.aclose_session(opened["channel"], opened["session"])
+            raise
         consumer.in_call = True
+        if opened:
+            _watch_relay(call.pk)
+    elif kind == "call.relay":
+        # A direct call whose ICE failed even through TURN: through the relay instead.
+        await _run(consumer, services.call_relay_check, call_id=call_id, channel=channel)
+        opened = await _open_relay(consumer, call_id, Call.RelayReason.ICE, end_call=False)
+        try:
+            call = await _run(
+                consumer,
+                services.call_relay_attach,
+                call_id=call_id,
+                channel=channel,
+                relay=opened,
+            )
+        except Exception:
+            await relay.aclose_session(opened["channel"], opened["session"])
+            raise
+        _watch_relay(call.pk)
     elif kind == "call.decline":
         await _run(consumer, services.call_decline, call_id=call_id)
     elif kind == "call.cancel":
@@ -136,6 +165,83 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
         raise ApplicationError("Unknown message type.", code="unknown_type")
 
 
+async def _open_relay(
+    consumer: Any, call_id: int | None, reason: str, *, end_call: bool
+) -> dict[str, str]:
+    """A bridge session on the least loaded live relay worker, or (within a few seconds)
+    RelayUnavailable, after ending the call "Media server unavailable" if `end_call`."""
+    ice = await _in_thread(lambda: turn.ice_configuration(user_id=consumer.user_id))()
+    try:
+        worker, session = await relay.aopen_session(
+            kind="bridge", call=publicid.encode(CALL, call_id) if call_id else "", ice=ice
+        )
+    except relay.RelayUnavailable:
+        if end_call:
+            await _run(consumer, services.call_relay_unavailable, call_id=call_id)
+        raise
+    return {"worker": worker.name, "channel": worker.channel, "session": session, "reason": reason}
+
+
+def _watch_relay(call_id: int) -> None:
+    """While a relayed call lasts, check its worker's heartbeat every beat: a worker gone
+    ends the call "Media server unavailable" within RELAY_STALE_SECONDS and a beat (the
+    periodic sweep covers this process dying too)."""
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(settings.RELAY_HEARTBEAT_SECONDS)
+            try:
+                if not await _in_thread(lambda: services.call_relay_watch(call_id=call_id))():
+                    return
+            except Exception:
+                logger.exception("calls: relay watch failed")
+
+    task = asyncio.create_task(run())
+    _timers.add(task)
+    task.add_done_callback(_timers.discard)
+
+
+async def handle_echo(consumer: Any, message: dict[str, Any]) -> None:
+    """echo.start / echo.signal / echo.stop: the connection test's echo through the relay
+    (what this tab sends comes back after RELAY_ECHO_DELAY_SECONDS). One per socket."""
+    kind = message["type"]
+    echoes: dict[str, str] = consumer.__dict__.setdefault("echo_sessions", {})
+    if kind == "echo.start":
+        await _close_echoes(consumer)
+        ice = await _in_thread(lambda: turn.ice_configuration(user_id=consumer.user_id))()
+        worker, session = await relay.aopen_session(kind="echo", ice=ice)
+        echoes[session] = worker.channel
+        await consumer.send_json(
+            {"type": "echo.started", "session": session, "ref": message.get("id")}
+        )
+    elif kind == "echo.signal":
+        session = message.get("session")
+        if not isinstance(session, str) or session not in echoes:
+            raise ApplicationError("There is no such echo session.", code="not_found")
+        signal = services.check_signal(message)
+        await relay.asend_signal(
+            echoes[session],
+            {
+                "type": "relay.signal",
+                "session": session,
+                "leg": "echo",
+                "reply_to": consumer.channel_name,
+                **signal,
+            },
+        )
+    elif kind == "echo.stop":
+        await _close_echoes(consumer)
+    else:
+        raise ApplicationError("Unknown message type.", code="unknown_type")
+
+
+async def _close_echoes(consumer: Any) -> None:
+    echoes: dict[str, str] = consumer.__dict__.get("echo_sessions", {})
+    for session, channel in list(echoes.items()):
+        await relay.aclose_session(channel, session)
+    echoes.clear()
+
+
 async def on_connect(consumer: Any) -> None:
     """Show On a call again if the shared state (Redis) forgot it while a call runs."""
     answered = await _in_thread(
@@ -164,6 +270,7 @@ async def on_heartbeat(consumer: Any) -> None:
 
 async def on_disconnect(consumer: Any) -> None:
     """Cancel what this tab was ringing, fail what it answered unless it comes back."""
+    await _close_echoes(consumer)
     detached = await _run(consumer, services.call_device_gone, channel=consumer.channel_name)
     for call in detached:
         _later(

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Call(models.Model):
-    """A browser-to-browser call between two users: the server's record of its life.
+    """A call between two users: the server's record of its life.
 
-    Signalling (offer/answer/candidates) is relayed between the two participant devices
-    and never stored. A *device* is one browser tab: its websocket's channel name (where
-    the server relays to) and a random id the tab keeps across reloads (to resume).
+    Who takes part is in its legs (CallLeg): the caller's device, the device that
+    answered, and, for a relayed call, the relay session. The state changes only as
+    calls.transitions allows. Signalling (offer/answer/candidates) is relayed between the
+    legs and never stored.
     """
 
     class Media(models.TextChoices):
@@ -31,6 +32,12 @@ class Call(models.Model):
         NO_ANSWER = "no_answer", _("No answer")
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Connection failed")
+        MEDIA_LOST = "media_lost", _("Media server unavailable")
+
+    class RelayReason(models.TextChoices):
+        USER = "user", _("the caller's or callee's setting")
+        COMPANY = "company", _("the company's setting")
+        ICE = "ice", _("no direct connection")
 
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,17 +65,10 @@ class Call(models.Model):
     connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
 
-    # The caller's device (the tab that started the call) and the callee's answering one.
-    caller_device = models.CharField(_("caller device"), max_length=64)
-    caller_channel = models.CharField(_("caller channel"), max_length=200, blank=True)
-    callee_device = models.CharField(_("answering device"), max_length=64, blank=True)
-    callee_channel = models.CharField(_("answering channel"), max_length=200, blank=True)
-    # Heartbeats of the two devices while answered; a side that stops is swept.
-    caller_seen_at = models.DateTimeField(null=True, blank=True)
-    callee_seen_at = models.DateTimeField(null=True, blank=True)
-    # When a device's socket went away during the call (cleared when it resumes).
-    caller_detached_at = models.DateTimeField(null=True, blank=True)
-    callee_detached_at = models.DateTimeField(null=True, blank=True)
+    # Routed through the media relay (calls.relay) instead of browser to browser, and why.
+    relay_reason = models.CharField(
+        _("relayed because"), max_length=8, choices=RelayReason.choices, blank=True
+    )
 
     missed_seen = models.BooleanField(
         _("missed call seen"),
@@ -91,10 +91,6 @@ class Call(models.Model):
                 condition=(Q(state="ended") & ~Q(end_reason="") & Q(ended_at__isnull=False))
                 | (~Q(state="ended") & Q(end_reason="")),
                 name="call_end_reason_iff_ended",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="ringing") | Q(answered_at__isnull=True) | ~Q(callee_device=""),
-                name="call_answered_has_device",
             ),
             models.CheckConstraint(
                 condition=Q(connected_at__isnull=True) | Q(answered_at__isnull=False),
@@ -135,8 +131,113 @@ class Call(models.Model):
         return str(self.get_end_reason_display()) if self.end_reason else ""
 
     @property
+    def relayed(self) -> bool:
+        return bool(self.relay_reason)
+
+    def leg(self, role: str) -> "CallLeg | None":
+        """This call's leg in `role` (from the prefetched legs when they were loaded)."""
+        return next((leg for leg in self.legs.all() if leg.role == role), None)
+
+    @property
+    def caller_leg(self) -> "CallLeg | None":
+        return self.leg(CallLeg.Role.CALLER)
+
+    @property
+    def callee_leg(self) -> "CallLeg | None":
+        return self.leg(CallLeg.Role.CALLEE)
+
+    @property
+    def relay_leg(self) -> "CallLeg | None":
+        return self.leg(CallLeg.Role.RELAY)
+
+    @property
     def duration(self) -> timedelta | None:
         """How long the two talked: from when media first flowed to the end."""
         if self.connected_at is None or self.ended_at is None:
             return None
         return self.ended_at - self.connected_at
+
+
+class CallLeg(models.Model):
+    """One participant of a call: where its media and signals go.
+
+    A *device* leg is one browser tab of a person: its websocket's channel name (where
+    the server relays signals to; never sent to clients) and a random id the tab keeps
+    across reloads (to resume). A *relay* leg is a session on a media relay worker
+    (calls.relay), addressed the same way: by a channel name. Phone and forwarded legs
+    (a number through the SIP trunk) come with the PSTN and FollowMe! features.
+    """
+
+    class Kind(models.TextChoices):
+        DEVICE = "device", _("Browser")
+        RELAY = "relay", _("Media relay")
+        PHONE = "phone", _("Phone")
+        FORWARDED = "forwarded", _("Forwarded")
+
+    class Role(models.TextChoices):
+        CALLER = "caller", _("Caller")
+        CALLEE = "callee", _("Callee")
+        RELAY = "relay", _("Relay")
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
+    kind = models.CharField(_("kind"), max_length=9, choices=Kind.choices)
+    role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call_legs",
+    )
+    # Device legs: the tab's own id; relay legs: the session id on its worker.
+    device = models.CharField(_("device"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=200, blank=True)
+    # Relay legs: which worker carries the session.
+    worker = models.CharField(_("relay worker"), max_length=100, blank=True)
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+    # Heartbeats while the call is active; a leg that stops is swept.
+    seen_at = models.DateTimeField(null=True, blank=True)
+    # When the leg's socket went away during the call (cleared when it resumes).
+    detached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call leg")
+        verbose_name_plural = _("call legs")
+        ordering = ["call", "joined_at", "pk"]
+        indexes = [models.Index(fields=["user", "channel"], name="callleg_user_channel")]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "role"], name="callleg_one_per_role"),
+            models.CheckConstraint(
+                condition=~Q(kind="device") | Q(user__isnull=False),
+                name="callleg_device_has_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.get_kind_display()} of call {self.call_id}"
+
+
+class RelayWorker(models.Model):
+    """A running media relay worker (`manage.py relay`, or the one `make run` embeds).
+
+    Each worker writes its row every RELAY_HEARTBEAT_SECONDS with its load (open
+    sessions); a row not written for RELAY_STALE_SECONDS is a worker gone. New sessions go
+    to the least loaded live worker (calls.relay).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    channel = models.CharField(_("channel"), max_length=200)
+    host = models.CharField(_("host"), max_length=200, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), default=0)
+    load = models.PositiveIntegerField(_("open sessions"), default=0)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    seen_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("relay worker")
+        verbose_name_plural = _("relay workers")
+        indexes = [models.Index(fields=["seen_at"], name="relayworker_seen")]
+
+    def __str__(self) -> str:
+        return self.name

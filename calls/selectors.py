@@ -23,7 +23,7 @@ def call_list(*, user: User, filter: str | None = None) -> QuerySet[Call]:  # no
             state=Call.State.ENDED,
             end_reason__in=[Call.EndReason.NO_ANSWER, Call.EndReason.CANCELLED],
         )
-    return calls.select_related("caller__profile", "callee__profile")
+    return calls.select_related("caller__profile", "callee__profile").prefetch_related("legs")
 
 
 def call_get(*, user: User, call_id: Any) -> Call | None:
@@ -45,11 +45,7 @@ def call_missed_unseen_count(*, user: User) -> int:
 
 def call_for_channel(*, user: User, channel: str) -> list[Call]:
     """Active calls in which this socket of the acting user is a participant device."""
-    return list(
-        call_active_list(user=user).filter(
-            Q(caller=user, caller_channel=channel) | Q(callee=user, callee_channel=channel)
-        )
-    )
+    return list(call_active_list(user=user).filter(legs__user=user, legs__channel=channel))
 
 
 def busy_user_ids(*, user_ids: list[int]) -> set[int]:
@@ -77,6 +73,7 @@ def call_data(*, call: Call, user: User) -> dict[str, Any]:
     outgoing = call.caller_id == user.pk
     peer = call.callee if outgoing else call.caller
     duration = call.duration
+    caller_leg, callee_leg = call.caller_leg, call.callee_leg
     return {
         "id": publicid.of(call),
         "direction": "outgoing" if outgoing else "incoming",
@@ -86,9 +83,11 @@ def call_data(*, call: Call, user: User) -> dict[str, Any]:
         "end_reason": call.end_reason,
         "end_reason_label": call.outcome_label,
         "missed": call.is_missed and not outgoing,
-        "caller_device": call.caller_device if outgoing else "",
-        "answered_device": call.callee_device if not outgoing else "",
+        "caller_device": caller_leg.device if outgoing and caller_leg else "",
+        "answered_device": callee_leg.device if not outgoing and callee_leg else "",
         "answered": call.answered_at is not None,
+        # Through the media relay (both devices connect to the server, not to each other).
+        "relayed": call.relayed,
         "created_at": call.created_at.isoformat(),
         "answered_at": call.answered_at.isoformat() if call.answered_at else None,
         "connected_at": call.connected_at.isoformat() if call.connected_at else None,

@@ -1,8 +1,11 @@
 """The only code that changes calls; events go out through uc_web.lib.realtime after commit.
 
-State machine (docs/calls.md): ringing -> answered -> ended, or ringing -> ended
-(declined, busy, no_answer, cancelled, failed). A call that cannot ring at all (the callee
-is on another call, has Do not disturb, or has no open tab) is stored already ended.
+Every change of state goes through the one table of calls.transitions (docs/calls.md):
+ringing -> answered -> ended, or ringing -> ended (declined, busy, no_answer, cancelled,
+failed). A call that cannot ring at all (the callee is on another call, has Do not
+disturb, or has no open tab) is stored already ended. Who takes part is in the call's legs
+(calls.models.CallLeg): the caller's device from the start, the answering device from the
+answer, a relay session when the call is relayed.
 """
 
 import logging
@@ -19,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from accounts import presence
 from accounts import selectors as account_selectors
-from accounts.models import User
-from calls import routes, selectors
-from calls.models import Call
+from accounts.models import Company, User
+from calls import relay, routes, selectors, transitions
+from calls.models import Call, CallLeg
 from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
@@ -52,9 +55,21 @@ def _check_device(device: Any) -> str:
 
 def _locked() -> Any:
     """Calls locked for a transition, with both people (and photos) for the events."""
-    return Call.objects.select_for_update(of=("self",)).select_related(
-        "caller__profile", "callee__profile"
+    return (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("caller__profile", "callee__profile")
+        .prefetch_related("legs")
     )
+
+
+def _device_leg(call: Call, *, user: User, channel: str) -> CallLeg:
+    """The participant device leg on this socket, or refused ("on another device")."""
+    if not channel:
+        raise PermissionDenied(_("This call is on another device."), code="other_device")
+    for leg in call.legs.all():
+        if leg.kind == CallLeg.Kind.DEVICE and leg.user_id == user.pk and leg.channel == channel:
+            return leg
+    raise PermissionDenied(_("This call is on another device."), code="other_device")
 
 
 def _clean_transition(call: Call) -> None:
@@ -118,15 +133,35 @@ def _route(call: Call) -> None:
     """Keep the signalling index (calls.routes) in step with the call, after commit."""
     call_id = call.pk
     if call.state == Call.State.ANSWERED:
-        route = {
-            "caller": call.caller_id,
-            "callee": call.callee_id,
-            "caller_channel": call.caller_channel,
-            "callee_channel": call.callee_channel,
-        }
+        route = {"paths": _signal_paths(call)}
         transaction.on_commit(lambda: _quietly(routes.route_set, call_id, route))
     else:
         transaction.on_commit(lambda: _quietly(routes.route_drop, call_id))
+
+
+def _signal_paths(call: Call) -> list[dict[str, Any]]:
+    """Which socket's signals go where: between the two device legs, or, when the call
+    is relayed, between each device leg and the relay session."""
+    caller, callee, relay = call.caller_leg, call.callee_leg, call.relay_leg
+    paths = []
+    for leg, other in ((caller, callee), (callee, caller)):
+        if leg is None or not leg.channel:
+            continue
+        if relay is not None:
+            paths.append(
+                {
+                    "user": leg.user_id,
+                    "from": leg.channel,
+                    "to": relay.channel,
+                    "session": relay.device,
+                    "leg": leg.role,
+                }
+            )
+        else:
+            paths.append(
+                {"user": leg.user_id, "from": leg.channel, "to": other.channel if other else ""}
+            )
+    return paths
 
 
 def _quietly(fn: Any, *args: Any) -> None:
@@ -145,20 +180,25 @@ def _missed_changed(user_id: int) -> None:
     )
 
 
-def _end(call: Call, reason: str, *, now: datetime | None = None) -> Call:
-    was_answered = call.state == Call.State.ANSWERED
-    call.state = Call.State.ENDED
-    call.end_reason = reason
+def _end(call: Call, event: str, reason: str, *, now: datetime | None = None) -> Call:
+    was_answered = transitions.apply(call, event, reason) == Call.State.ANSWERED
     call.ended_at = now or timezone.now()
     _clean_transition(call)
     call.save(update_fields=["state", "end_reason", "ended_at"])
     if was_answered:
         _route(call)
         _set_on_call(call, False)  # before the event: whoever hears it sees presence right
+    leg = call.relay_leg
+    if leg is not None:
+        _close_relay_session(leg.channel, leg.device)
     _notify(call, "call.ended")
     if call.is_missed:
         _missed_changed(call.callee_id)
     return call
+
+
+def _close_relay_session(channel: str, session: str) -> None:
+    transaction.on_commit(lambda: async_to_sync(relay.aclose_session)(channel, session))
 
 
 def _ring_timeout(callee: User) -> int:
@@ -190,14 +230,7 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
             )
         raise ApplicationError(_("You are already in a call."), code="already_in_call")
     now = timezone.now()
-    call = Call(
-        caller=caller,
-        callee=callee,
-        media=media,
-        created_at=now,
-        caller_device=device,
-        caller_channel=channel,
-    )
+    call = Call(caller=caller, callee=callee, media=media, created_at=now)
     snap = async_to_sync(presence.get_store().snapshot)([callee.pk], now=presence.clock())[
         callee.pk
     ]
@@ -207,10 +240,12 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
         reason = Call.EndReason.NO_ANSWER  # nobody to ring: a missed call
     else:
         reason = ""
+    transitions.apply(call, "start", reason)
     if reason:
-        call.state, call.end_reason, call.ended_at = Call.State.ENDED, reason, now
+        call.ended_at = now
         _clean_new(call)
         call.save()
+        _add_leg(call, CallLeg.Role.CALLER, user=caller, device=device, channel=channel, now=now)
         _notify(call, "call.ended")
         if call.is_missed:
             _missed_changed(callee.pk)
@@ -219,39 +254,175 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
     call.ring_expires_at = now + timedelta(seconds=_ring_timeout(callee))
     _clean_new(call)
     call.save()
+    _add_leg(call, CallLeg.Role.CALLER, user=caller, device=device, channel=channel, now=now)
     _notify(call, "call.ringing")
     return call
 
 
+def _add_leg(
+    call: Call, role: str, *, user: User, device: str, channel: str, now: datetime, **fields: Any
+) -> CallLeg:
+    leg = CallLeg(
+        call=call,
+        kind=CallLeg.Kind.DEVICE,
+        role=role,
+        user=user,
+        device=device,
+        channel=channel,
+        joined_at=now,
+        **fields,
+    )
+    leg.full_clean(exclude=["call", "user"], validate_constraints=False)
+    leg.save()
+    # Keep the call's loaded legs current for the events that follow.
+    cache = call.__dict__.setdefault("_prefetched_objects_cache", {})
+    if "legs" not in cache:
+        cache["legs"] = CallLeg.objects.filter(call=call)
+        cache["legs"]._result_cache = []
+        cache["legs"]._prefetch_done = True
+    cache["legs"]._result_cache.append(leg)
+    return leg
+
+
+def call_relay_reason(*, user: User, call_id: Any) -> str:
+    """Why this call must go through the media relay ("" when it may go direct): the
+    caller's or the callee's own setting, or their company's."""
+    call = selectors.call_get(user=user, call_id=call_id)
+    if call is None:
+        return ""
+    people = [call.caller, call.callee]
+    if any(getattr(p.profile, "calls_via_server", False) for p in people):
+        return Call.RelayReason.USER
+    companies = [p.company_id for p in people if p.company_id]
+    if Company.objects.filter(pk__in=companies, calls_via_server=True).exists():
+        return Call.RelayReason.COMPANY
+    return ""
+
+
 @transaction.atomic
-def call_accept(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
-    """The callee answers on this tab; the others stop ringing ("answered elsewhere")."""
+def call_accept(
+    *,
+    user: User,
+    call_id: Any,
+    device: Any,
+    channel: str,
+    relay: dict[str, str] | None = None,
+) -> Call:
+    """The callee answers on this tab; the others stop ringing ("answered elsewhere").
+
+    With `relay` ({worker, channel, session, reason}, a session the handler opened) the
+    call is relayed from the start: its relay leg joins with the answer.
+    """
     device = _check_device(device)
     call = _lock(user=user, call_id=call_id)
     if call.callee_id != user.pk:
         raise PermissionDenied(_("Only the person called can answer."), code="not_callee")
-    if call.state != Call.State.RINGING:
-        raise ApplicationError(_("The call is no longer ringing."), code="not_ringing")
+    transitions.apply(call, "accept")
     now = timezone.now()
-    call.state = Call.State.ANSWERED
     call.answered_at = now
-    call.callee_device, call.callee_channel = device, channel
-    call.caller_seen_at = call.callee_seen_at = now
+    fields = ["state", "answered_at"]
+    if relay:
+        transitions.apply(call, "relay")
+        call.relay_reason = relay["reason"]
+        fields.append("relay_reason")
     _clean_transition(call)
-    call.save(
-        update_fields=[
-            "state",
-            "answered_at",
-            "callee_device",
-            "callee_channel",
-            "caller_seen_at",
-            "callee_seen_at",
-        ]
+    call.save(update_fields=fields)
+    if relay:
+        _add_relay_leg(call, relay, now)
+    caller_leg = call.caller_leg
+    caller_leg.seen_at = now
+    caller_leg.save(update_fields=["seen_at"])
+    _add_leg(
+        call, CallLeg.Role.CALLEE, user=user, device=device, channel=channel, now=now, seen_at=now
     )
     _route(call)
     _set_on_call(call, True)
     _notify(call, "call.answered")
     return call
+
+
+def _add_relay_leg(call: Call, relay: dict[str, str], now: datetime) -> CallLeg:
+    leg = CallLeg(
+        call=call,
+        kind=CallLeg.Kind.RELAY,
+        role=CallLeg.Role.RELAY,
+        device=relay["session"],
+        channel=relay["channel"],
+        worker=relay["worker"],
+        joined_at=now,
+    )
+    leg.full_clean(exclude=["call"], validate_constraints=False)
+    leg.save()
+    call._prefetched_objects_cache["legs"]._result_cache.append(leg)
+    return leg
+
+
+def call_relay_check(*, user: User, call_id: Any, channel: str) -> Call:
+    """May this device move its call to the relay? (Asked before a session is opened.)"""
+    call = selectors.call_get(user=user, call_id=call_id)
+    if call is None:
+        raise _not_found()
+    transitions.apply(call, "relay")  # refused unless answered
+    _device_leg(call, user=user, channel=channel)
+    if call.relay_leg is not None:
+        raise ApplicationError(_("The call is already relayed."), code="already_relayed")
+    return call
+
+
+@transaction.atomic
+def call_relay_attach(*, user: User, call_id: Any, channel: str, relay: dict[str, str]) -> Call:
+    """A direct call that could not connect (ICE failed even through TURN) goes through
+    the relay session the handler opened: both devices connect to it afresh."""
+    call = _lock(user=user, call_id=call_id)
+    transitions.apply(call, "relay")
+    _device_leg(call, user=user, channel=channel)
+    if call.relay_leg is not None:
+        raise ApplicationError(_("The call is already relayed."), code="already_relayed")
+    call.relay_reason = relay["reason"]
+    call.save(update_fields=["relay_reason"])
+    _add_relay_leg(call, relay, timezone.now())
+    _route(call)
+    _notify(call, "call.relayed")
+    return call
+
+
+@transaction.atomic
+def call_relay_unavailable(*, user: User, call_id: Any) -> Call | None:
+    """The call was to be relayed and no relay answered: it ends "Media server
+    unavailable" for both sides (not a missed call: it was answered)."""
+    call = _lock(user=user, call_id=call_id)
+    if not transitions.allows(call, "relay_lost", Call.EndReason.MEDIA_LOST):
+        return call
+    return _end(call, "relay_lost", Call.EndReason.MEDIA_LOST)
+
+
+def call_relay_watch(*, call_id: int) -> bool:
+    """One look at a relayed call's worker (two light queries, no lock while all is
+    well): ends the call when the worker is gone. False: nothing more to watch."""
+    leg = (
+        CallLeg.objects.filter(call_id=call_id, kind=CallLeg.Kind.RELAY)
+        .select_related("call")
+        .only("worker", "call__state")
+        .first()
+    )
+    if leg is None or leg.call.state != Call.State.ANSWERED:
+        return False
+    if relay.worker_alive(leg.worker):
+        return True
+    call = call_relay_lost(call_id=call_id)
+    return call is not None and call.state == Call.State.ANSWERED
+
+
+@transaction.atomic
+def call_relay_lost(*, call_id: int, now: datetime | None = None) -> Call | None:
+    """End a relayed call whose relay worker stopped answering (its heartbeat is stale)."""
+    call = _locked().filter(pk=call_id).first()
+    if call is None or not transitions.allows(call, "relay_lost", Call.EndReason.MEDIA_LOST):
+        return call
+    leg = call.relay_leg
+    if leg is None or relay.worker_alive(leg.worker, now):
+        return call
+    return _end(call, "relay_lost", Call.EndReason.MEDIA_LOST, now=now)
 
 
 @transaction.atomic
@@ -260,9 +431,7 @@ def call_decline(*, user: User, call_id: Any) -> Call:
     call = _lock(user=user, call_id=call_id)
     if call.callee_id != user.pk:
         raise PermissionDenied(_("Only the person called can decline."), code="not_callee")
-    if call.state != Call.State.RINGING:
-        raise ApplicationError(_("The call is no longer ringing."), code="not_ringing")
-    return _end(call, Call.EndReason.DECLINED)
+    return _end(call, "decline", Call.EndReason.DECLINED)
 
 
 @transaction.atomic
@@ -271,9 +440,7 @@ def call_cancel(*, user: User, call_id: Any) -> Call:
     call = _lock(user=user, call_id=call_id)
     if call.caller_id != user.pk:
         raise PermissionDenied(_("Only the caller can cancel."), code="not_caller")
-    if call.state != Call.State.RINGING:
-        raise ApplicationError(_("The call is no longer ringing."), code="not_ringing")
-    return _end(call, Call.EndReason.CANCELLED)
+    return _end(call, "cancel", Call.EndReason.CANCELLED)
 
 
 @transaction.atomic
@@ -281,10 +448,8 @@ def call_connected(*, user: User, call_id: Any, channel: str) -> Call:
     """A participant device's media connection is up: the call is connected from now
     (the first report counts; its duration starts here)."""
     call = _lock(user=user, call_id=call_id)
-    if call.state != Call.State.ANSWERED:
-        raise ApplicationError(_("The call is not in progress."), code="not_answered")
-    if channel not in (call.caller_channel, call.callee_channel) or not channel:
-        raise PermissionDenied(_("This call is on another device."), code="other_device")
+    transitions.apply(call, "connected")
+    _device_leg(call, user=user, channel=channel)
     if call.connected_at is None:
         call.connected_at = timezone.now()
         _clean_transition(call)
@@ -300,14 +465,13 @@ def call_hangup(*, user: User, call_id: Any, channel: str, failed: bool = False)
     call = _lock(user=user, call_id=call_id)
     if call.state == Call.State.RINGING:
         if call.caller_id == user.pk:
-            return _end(call, Call.EndReason.CANCELLED)
-        return _end(call, Call.EndReason.DECLINED)
+            return _end(call, "hangup", Call.EndReason.CANCELLED)
+        return _end(call, "hangup", Call.EndReason.DECLINED)
     if call.state != Call.State.ANSWERED:
-        raise ApplicationError(_("The call has already ended."), code="ended")
-    if channel not in (call.caller_channel, call.callee_channel) or not channel:
-        raise PermissionDenied(_("This call is on another device."), code="other_device")
+        transitions.apply(call, "hangup")  # refused: the call has already ended
+    _device_leg(call, user=user, channel=channel)
     failed = failed or call.connected_at is None
-    return _end(call, Call.EndReason.FAILED if failed else Call.EndReason.COMPLETED)
+    return _end(call, "hangup", Call.EndReason.FAILED if failed else Call.EndReason.COMPLETED)
 
 
 @transaction.atomic
@@ -315,9 +479,11 @@ def call_ring_timeout(*, call_id: int, now: datetime | None = None) -> Call | No
     """End a call nobody answered within the callee's ring timeout (a missed call)."""
     now = now or timezone.now()
     call = _locked().filter(pk=call_id).first()
-    if call is None or call.state != Call.State.RINGING or call.ring_expires_at > now:
+    if call is None or not transitions.allows(call, "ring_timeout", Call.EndReason.NO_ANSWER):
         return call
-    return _end(call, Call.EndReason.NO_ANSWER, now=now)
+    if call.ring_expires_at > now:
+        return call
+    return _end(call, "ring_timeout", Call.EndReason.NO_ANSWER, now=now)
 
 
 @transaction.atomic
@@ -336,20 +502,21 @@ def call_device_gone(*, user: User, channel: str) -> list[Call]:
     ):
         is_caller = call.caller_id == user.pk
         if call.state == Call.State.RINGING:
-            if is_caller and call.caller_channel == channel:
-                _end(call, Call.EndReason.CANCELLED)
+            if is_caller and call.caller_leg.channel == channel:
+                _end(call, "device_gone", Call.EndReason.CANCELLED)
             elif not is_caller:
                 snap = async_to_sync(presence.get_store().snapshot)(
                     [user.pk], now=presence.clock()
                 )[user.pk]
                 if snap.connections == 0:
-                    _end(call, Call.EndReason.FAILED)
+                    _end(call, "device_gone", Call.EndReason.FAILED)
             continue
-        side = "caller" if is_caller else "callee"
-        if getattr(call, f"{side}_channel") != channel:
+        leg = call.caller_leg if is_caller else call.callee_leg
+        if leg is None or leg.channel != channel:
             continue
-        setattr(call, f"{side}_detached_at", now)
-        call.save(update_fields=[f"{side}_detached_at"])
+        transitions.apply(call, "device_gone")
+        leg.detached_at = now
+        leg.save(update_fields=["detached_at"])
         detached.append(call)
     return detached
 
@@ -359,12 +526,12 @@ def call_detached_end(*, call_id: int, now: datetime | None = None) -> Call | No
     """Fail an answered call whose device went away and did not come back in time."""
     now = now or timezone.now()
     call = _locked().filter(pk=call_id).first()
-    if call is None or call.state != Call.State.ANSWERED:
+    if call is None or not transitions.allows(call, "detached_end", Call.EndReason.FAILED):
         return call
     limit = now - timedelta(seconds=RESUME_GRACE_SECONDS)
-    gone = [t for t in (call.caller_detached_at, call.callee_detached_at) if t is not None]
+    gone = [leg.detached_at for leg in call.legs.all() if leg.detached_at is not None]
     if gone and min(gone) <= limit:
-        return _end(call, Call.EndReason.FAILED, now=now)
+        return _end(call, "detached_end", Call.EndReason.FAILED, now=now)
     return call
 
 
@@ -373,15 +540,12 @@ def call_resume(*, user: User, call_id: Any, device: Any, channel: str) -> Call:
     """A participant device is back on a new socket (reload, network blip)."""
     device = _check_device(device)
     call = _lock(user=user, call_id=call_id)
-    if call.state != Call.State.ANSWERED:
-        raise ApplicationError(_("The call is not in progress."), code="not_answered")
-    side = "caller" if call.caller_id == user.pk else "callee"
-    if getattr(call, f"{side}_device") != device:
+    transitions.apply(call, "resume")
+    leg = call.caller_leg if call.caller_id == user.pk else call.callee_leg
+    if leg is None or leg.device != device:
         raise PermissionDenied(_("This call is on another device."), code="other_device")
-    setattr(call, f"{side}_channel", channel)
-    setattr(call, f"{side}_detached_at", None)
-    setattr(call, f"{side}_seen_at", timezone.now())
-    call.save(update_fields=[f"{side}_channel", f"{side}_detached_at", f"{side}_seen_at"])
+    leg.channel, leg.detached_at, leg.seen_at = channel, None, timezone.now()
+    leg.save(update_fields=["channel", "detached_at", "seen_at"])
     _route(call)
     _set_on_call(call, True)
     _notify(call, "call.resumed")
@@ -394,11 +558,12 @@ def call_heartbeat(*, user: User, channel: str) -> int:
     Ringing calls count too: the caller's tab keeps heart-beating while it rings, so that
     it is still known as a participant when the call is answered.
     """
-    now = timezone.now()
-    active = Call.objects.exclude(state=Call.State.ENDED)
-    return active.filter(caller=user, caller_channel=channel).update(
-        caller_seen_at=now
-    ) + active.filter(callee=user, callee_channel=channel).update(callee_seen_at=now)
+    return CallLeg.objects.filter(
+        user=user,
+        channel=channel,
+        kind=CallLeg.Kind.DEVICE,
+        call__state__in=[Call.State.RINGING, Call.State.ANSWERED],
+    ).update(seen_at=timezone.now())
 
 
 def call_sweep(*, now: datetime | None = None) -> int:
@@ -412,17 +577,19 @@ def call_sweep(*, now: datetime | None = None) -> int:
     ).values_list("pk", flat=True):
         call = call_ring_timeout(call_id=call_id, now=now)
         ended += bool(call and call.state == Call.State.ENDED)
-    orphans = Call.objects.filter(state=Call.State.ANSWERED).filter(
-        Q(caller_seen_at__lt=stale)
-        | Q(callee_seen_at__lt=stale)
-        | Q(caller_detached_at__lte=detached)
-        | Q(callee_detached_at__lte=detached)
-    )
-    for call_id in orphans.values_list("pk", flat=True):
+    orphans = CallLeg.objects.filter(
+        call__state=Call.State.ANSWERED, kind=CallLeg.Kind.DEVICE
+    ).filter(Q(seen_at__lt=stale) | Q(detached_at__lte=detached))
+    lost = CallLeg.objects.filter(call__state=Call.State.ANSWERED, kind=CallLeg.Kind.RELAY)
+    live = relay.live_workers(now).values_list("name", flat=True)
+    for call_id in lost.exclude(worker__in=live).values_list("call_id", flat=True):
+        call = call_relay_lost(call_id=call_id, now=now)
+        ended += bool(call and call.state == Call.State.ENDED)
+    for call_id in orphans.values_list("call_id", flat=True).distinct():
         with transaction.atomic():
             call = _locked().filter(pk=call_id).first()
-            if call is not None and call.state == Call.State.ANSWERED:
-                _end(call, Call.EndReason.FAILED, now=now)
+            if call is not None and transitions.allows(call, "sweep", Call.EndReason.FAILED):
+                _end(call, "sweep", Call.EndReason.FAILED, now=now)
                 ended += 1
     return ended
 
@@ -442,7 +609,7 @@ def call_missed_mark_seen(*, user: User) -> int:
     return updated
 
 
-def _check_signal(message: dict[str, Any]) -> dict[str, Any]:
+def check_signal(message: dict[str, Any]) -> dict[str, Any]:
     """The relayed part of a call.signal message, validated; raises on anything else."""
     kind = message.get("kind")
     if kind not in SIGNAL_KINDS:
@@ -499,7 +666,7 @@ async def acall_signal_route(
     *, user_id: int, channel: str, call_id: Any, message: dict[str, Any]
 ) -> tuple[str, dict[str, Any]] | None:
     """The relay target from the signalling index, without the database; None: ask it."""
-    signal = _check_signal(message)
+    signal = check_signal(message)
     if isinstance(call_id, bool) or not isinstance(call_id, int):
         return None
     try:
@@ -509,13 +676,24 @@ async def acall_signal_route(
         return None
     if route is None:
         return None
-    if user_id == route["caller"] and channel == route["caller_channel"]:
-        target = route["callee_channel"]
-    elif user_id == route["callee"] and channel == route["callee_channel"]:
-        target = route["caller_channel"]
-    else:
-        return None  # the database gives the precise refusal
-    return target, {"type": "call.signalled", "call": publicid.encode(CALL, call_id), **signal}
+    for path in route.get("paths", ()):
+        if path["user"] == user_id and path["from"] == channel and path["to"]:
+            return path["to"], _signal_event(path, call_id, signal)
+    return None  # the database gives the precise refusal
+
+
+def _signal_event(path: dict[str, Any], call_id: int, signal: dict[str, Any]) -> dict[str, Any]:
+    if path.get("session"):
+        # To the relay session: which of its legs this came from, and where to answer.
+        return {
+            "type": "relay.signal",
+            "session": path["session"],
+            "leg": path["leg"],
+            "reply_to": path["from"],
+            "call": publicid.encode(CALL, call_id),
+            **signal,
+        }
+    return {"type": "call.signalled", "call": publicid.encode(CALL, call_id), **signal}
 
 
 def call_signal_route(
@@ -525,18 +703,14 @@ def call_signal_route(
 
     Only between the two participant devices of an answered call; nothing is stored.
     """
-    signal = _check_signal(message)
+    signal = check_signal(message)
     call = selectors.call_get(user=user, call_id=call_id)
     if call is None:
         raise _not_found()
-    if call.state != Call.State.ANSWERED:
-        raise ApplicationError(_("The call is not in progress."), code="not_answered")
-    if channel == call.caller_channel and user.pk == call.caller_id:
-        target = call.callee_channel
-    elif channel == call.callee_channel and user.pk == call.callee_id:
-        target = call.caller_channel
-    else:
-        raise PermissionDenied(_("This call is on another device."), code="other_device")
-    if not target:
-        raise ApplicationError(_("The other side is reconnecting."), code="peer_away")
-    return target, {"type": "call.signalled", "call": publicid.of(call), **signal}
+    if not transitions.allows(call, "signal"):
+        transitions.apply(call, "signal")  # refused: not in progress
+    _device_leg(call, user=user, channel=channel)
+    for path in _signal_paths(call):
+        if path["from"] == channel and path["user"] == user.pk and path["to"]:
+            return path["to"], _signal_event(path, call.pk, signal)
+    raise ApplicationError(_("The other side is reconnecting."), code="peer_away")

@@ -6,7 +6,7 @@ import pytest
 
 from tests.accounts.factories import PASSWORD, CompanyFactory, UserFactory
 
-pytest_plugins = ["tests.fixtures.live", "tests.fixtures.sockets"]
+pytest_plugins = ["tests.fixtures.live", "tests.fixtures.sockets", "tests.fixtures.relay"]
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,7 @@ MAX_JSON_DEPTH = 16
 HANDLERS: dict[str, str] = {
     "presence": "accounts.handlers.handle",
     "call": "calls.handlers.handle",
+    "echo": "calls.handlers.handle_echo",
 }
 # Modules with async on_connect(consumer), on_heartbeat(consumer), on_disconnect(consumer):
 # what a feature does when a tab opens, is still alive, or closes.

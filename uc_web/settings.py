@@ -429,6 +429,22 @@ CALLS_ICE_TRANSPORT_POLICY = env.str("CALLS_ICE_TRANSPORT_POLICY", default="all"
 if CALLS_ICE_TRANSPORT_POLICY not in ("all", "relay"):
     raise ImproperlyConfigured("CALLS_ICE_TRANSPORT_POLICY must be 'all' or 'relay'.")
 
+# --- The media relay (docs/calls.md, "The media relay") -----------------------------
+# Workers write a heartbeat this often; one not heard of for RELAY_STALE_SECONDS is gone
+# (its relayed calls end "Media server unavailable").
+RELAY_HEARTBEAT_SECONDS = env.float("RELAY_HEARTBEAT_SECONDS", default=1.0)
+RELAY_STALE_SECONDS = env.float("RELAY_STALE_SECONDS", default=4.0)
+# A feature that needs a relay gives up after this long without an answer from one.
+RELAY_OPEN_TIMEOUT_SECONDS = env.float("RELAY_OPEN_TIMEOUT_SECONDS", default=3.0)
+# `make run` (no broker) runs a relay worker inside the server process; "0" turns it off.
+RELAY_EMBEDDED = env.bool("RELAY_EMBEDDED", default=not REDIS_URL)
+# The echo session of the connection test plays media back after this delay.
+RELAY_ECHO_DELAY_SECONDS = env.float("RELAY_ECHO_DELAY_SECONDS", default=0.5)
+# ... and closes it after this long, whether or not the test is still running.
+RELAY_ECHO_MAX_SECONDS = env.float("RELAY_ECHO_MAX_SECONDS", default=120.0)
+if RELAY_STALE_SECONDS < 2 * RELAY_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("RELAY_STALE_SECONDS must be at least two heartbeats.")
+
 # --- Security -------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = HTTPS

@@ -221,9 +221,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
             logger.warning("healthz: %s failed: %s", name, error)
             report[name] = "error"
     healthy = all(v == "ok" for v in report.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": report}, status=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"status": "ok" if healthy else "error", "checks": report}
+    # The media relay is reported, not required: calls go browser to browser without it;
+    # relayed calls and the connection test's echo say "Media server unavailable".
+    try:
+        from calls import relay
+
+        body["relay"] = {"available": False, **relay.status()}
+        body["relay"]["available"] = body["relay"]["workers"] > 0
+    except Exception as error:
+        logger.warning("healthz: relay status failed: %s", error)
+        body["relay"] = {"available": False, "workers": 0, "sessions": 0}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def error_404(request: HttpRequest, exception: Exception) -> HttpResponse:

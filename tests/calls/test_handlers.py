@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from accounts import presence
 from calls import services
-from calls.models import Call
+from calls.models import Call, CallLeg
 from tests.accounts.factories import make_contacts
 from tests.fixtures.sockets import next_of, quiet_but_presence
 from uc_web.lib import publicid
@@ -26,7 +26,9 @@ CANDIDATE = {
 
 async def get_call(call_id: str) -> Call:
     """The call behind the public id that events carry."""
-    return await sync_to_async(Call.objects.get)(pk=publicid.decode("calls.call", call_id))
+    return await sync_to_async(Call.objects.prefetch_related("legs").get)(
+        pk=publicid.decode("calls.call", call_id)
+    )
 
 
 async def count_calls() -> int:
@@ -104,7 +106,7 @@ async def test_alice_calls_bob_who_answers_talks_and_hangs_up(alice, bob, connec
     assert (await next_of(b, "call.ended"))["call"]["end_reason"] == "completed"
     assert await state_of(alice) == "online" and await state_of(bob) == "online"
     stored = await get_call(call["id"])
-    assert stored.answered_at and stored.ended_at and stored.callee_device == "bob-tab-1"
+    assert stored.answered_at and stored.ended_at and stored.callee_leg.device == "bob-tab-1"
 
 
 async def test_signals_go_only_to_the_answering_tab_and_back(alice, bob, connect):
@@ -293,8 +295,8 @@ async def test_heartbeats_keep_a_long_call_alive_through_the_sweep(alice, bob, c
     await next_of(a, "call.answered")
     await next_of(b, "call.answered")
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
-    await sync_to_async(Call.objects.filter(pk=publicid.decode("calls.call", call_id)).update)(
-        caller_seen_at=long_ago, callee_seen_at=long_ago
+    await sync_to_async(CallLeg.objects.filter(call=publicid.decode("calls.call", call_id)).update)(
+        seen_at=long_ago
     )
     for comm in (a, b):
         await comm.send_json_to({"type": "ping"})
@@ -311,9 +313,9 @@ async def test_a_call_whose_tabs_stopped_heart_beating_is_swept(alice, bob, conn
 
     a, b, call_id = await connected_call(connect, alice, bob)
     long_ago = timezone.now() - timedelta(seconds=services.HEARTBEAT_STALE_SECONDS + 30)
-    await sync_to_async(Call.objects.filter(pk=publicid.decode("calls.call", call_id)).update)(
-        caller_seen_at=long_ago
-    )
+    await sync_to_async(
+        CallLeg.objects.filter(call=publicid.decode("calls.call", call_id), role="caller").update
+    )(seen_at=long_ago)
     assert await sync_to_async(services.call_sweep)() == 1
     assert (await next_of(b, "call.ended"))["call"]["end_reason"] == "failed"
     assert (await next_of(a, "call.ended"))["call"]["end_reason_label"] == "Connection failed"
@@ -339,7 +341,7 @@ async def test_another_device_cannot_resume_bobs_call(alice, bob, connect):
     other = await connect(bob)
     await other.send_json_to({"type": "call.resume", "call": call_id, "device": "bob-tab-2"})
     assert (await next_of(other, "error"))["code"] == "other_device"
-    assert (await get_call(call_id)).callee_channel != ""
+    assert (await get_call(call_id)).callee_leg.channel != ""
 
 
 async def test_charlie_cannot_call_alice(alice, charlie, connect):
@@ -406,7 +408,7 @@ async def test_charlie_cannot_touch_or_signal_into_alices_call(
     assert (await next_of(c, "error"))["code"] == "not_found"
     assert await quiet_but_presence(a) and await quiet_but_presence(b)
     call = await get_call(call_id)
-    assert call.state == Call.State.ANSWERED and call.callee_device == "bob-tab-1"
+    assert call.state == Call.State.ANSWERED and call.callee_leg.device == "bob-tab-1"
 
 
 async def test_signals_before_the_answer_are_refused(alice, bob, connect):

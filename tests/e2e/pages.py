@@ -11,7 +11,7 @@ from PIL import Image
 
 from accounts import services
 from accounts.models import ContactRequest, MonitorMark, Profile
-from calls.models import Call
+from calls.models import Call, CallLeg
 from contacts import services as contact_services
 from contacts.models import Contact, Email, Phone
 
@@ -49,7 +49,7 @@ def make_pages(alice, bob, charlie) -> Pages:
     # rows, not services: no live events from this thread, whose loop Playwright holds
     ContactRequest.objects.create(sender=charlie, recipient=alice, message="We met at the fair")
     now = timezone.now()
-    Call.objects.create(
+    missed = Call.objects.create(
         caller=bob,
         callee=alice,
         media="audio",
@@ -58,8 +58,8 @@ def make_pages(alice, bob, charlie) -> Pages:
         created_at=now,
         ringing_at=now,
         ended_at=now,
-        caller_device="d",
     )
+    CallLeg.objects.create(call=missed, kind="device", role="caller", user=bob, device="d")
     return Pages(
         signed_in=[
             reverse("home"),

@@ -2,6 +2,7 @@
 generated once and kept, static files served, plain http on loopback, friendly errors,
 HOST/PORT from the environment."""
 
+import json
 import os
 import re
 import stat
@@ -86,6 +87,16 @@ def test_make_runs_server_is_served_like_production_on_loopback(chromium, tmp_pa
     server = start_serve(env, log)
     try:
         assert "(DEBUG off)" in log.read_text()
+        # A media relay runs inside the server (no broker, nothing else installed).
+        deadline = time.monotonic() + 10
+        while True:
+            health_url = f"http://127.0.0.1:{port}/healthz"
+            with urllib.request.urlopen(health_url, timeout=5) as response:  # noqa: S310
+                relay = json.load(response)["relay"]
+            if relay["available"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert relay == {"available": True, "workers": 1, "sessions": 0}
         context = chromium.new_context(base_url=f"http://127.0.0.1:{port}")
         context.set_default_timeout(15_000)
         page = context.new_page()

@@ -11,6 +11,10 @@ import { fill, STR } from "./strings.js";
 import { ringback, ringtone } from "./tones.js";
 import { CallWindow } from "./window.js";
 
+// How long a side whose direct connection failed waits for the call to move to the media
+// relay (the server opens a session within a few seconds, or says it cannot).
+const RELAY_WAIT_MS = 8000;
+
 // Answers the newest ringing call from anywhere on the page (help: Calls).
 const ANSWER_KEY = { key: "A", altKey: true, shiftKey: true };
 
@@ -50,6 +54,7 @@ export class Calls {
     live.on("call.connected", (e) => this.onConnected(e.call));
     live.on("call.ended", (e) => this.onEnded(e.call));
     live.on("call.resumed", (e) => this.onResumed(e.call));
+    live.on("call.relayed", (e) => this.onRelayed(e.call));
     live.on("call.signalled", (e) => this.onSignal(e));
     live.on("missed_calls.changed", (e) => this.showMissed(e.count));
     live.on("error", (e) => this.onError(e));
@@ -337,13 +342,31 @@ export class Calls {
         return;
       }
       this.dropToast(call.id);
-      this.call = call; // the peer connection waits for the caller's offer
+      this.call = call;
+      this.window?.setRelayed(call.relayed);
+      if (!call.relayed) return; // the peer connection waits for the caller's offer
+      // Relayed: this side offers too, to the media relay (the server answers).
+      await this.connect();
+      await this.offer(false);
       return;
     }
     if (call.caller_device !== this.device) return;
     ringback.stop();
     this.call = call;
+    this.window?.setRelayed(call.relayed);
     this.window?.status("connecting", STR.connecting);
+    await this.connect();
+    await this.offer(false);
+  }
+
+  // A direct call that could not connect now goes through the media relay: both sides
+  // connect to the server afresh and offer.
+  async onRelayed(call) {
+    if (!this.call || this.call.id !== call.id) return;
+    this.cancelRelayWait?.();
+    this.call = call;
+    this.window?.setRelayed(true);
+    this.window?.status("connecting", STR.connecting_relay);
     await this.connect();
     await this.offer(false);
   }
@@ -372,6 +395,9 @@ export class Calls {
   }
 
   teardown() {
+    this.cancelRelayWait?.();
+    this.cancelRelayWait = null;
+    this.relayTried = false;
     this.link?.close();
     this.link = null;
     this.call = null;
@@ -406,9 +432,11 @@ export class Calls {
   async onResumed(call) {
     if (!this.call || this.call.id !== call.id) return;
     this.call = call;
+    this.window?.setRelayed(call.relayed);
     this.window?.status("reconnecting", STR.reconnecting);
     await this.connect();
-    if (call.direction === "outgoing") await this.offer(false);
+    // Direct: the caller offers; relayed: both offer, each to the relay.
+    if (call.direction === "outgoing" || call.relayed) await this.offer(false);
   }
 
   // --- WebRTC ------------------------------------------------------------------------
@@ -464,9 +492,34 @@ export class Calls {
       this.window?.status("reconnecting", STR.reconnecting);
     } else if (state === "failed") {
       this.failure = detail.reason;
+      if (!call.relayed && !this.link?.everConnected && !this.relayTried) {
+        this.tryRelay(call);
+        return;
+      }
       this.window?.status("failed", STR.could_not_connect);
       this.send({ type: "call.hangup", call: call.id, reason: "failed" });
     }
+  }
+
+  /** No direct path (not even through TURN): the caller asks for the media relay; the
+   * other side waits for it. No relay within RELAY_WAIT_MS: the call failed. */
+  tryRelay(call) {
+    this.relayTried = true;
+    this.window?.status("connecting", STR.connecting_relay);
+    const giveUp = () => {
+      if (this.call?.id !== call.id || this.call.relayed) return;
+      this.window?.status("failed", STR.could_not_connect);
+      this.send({ type: "call.hangup", call: call.id, reason: "failed" });
+    };
+    const timer = setTimeout(giveUp, RELAY_WAIT_MS);
+    this.cancelRelayWait = () => clearTimeout(timer);
+    if (call.direction !== "outgoing") return;
+    this.send({ type: "call.relay", call: call.id }, (error) => {
+      if (error.code === "already_relayed") return;
+      // No relay either: the window keeps explaining what blocked the direct path.
+      clearTimeout(timer);
+      giveUp();
+    });
   }
 
   watchFirstFrame() {

@@ -141,8 +141,9 @@ export class PeerLink {
       if (state === "failed") this.fail();
     } else if (state === "disconnected" || state === "failed") {
       this.on.state("reconnecting");
-      // The caller restarts ICE (one side only, so the offers do not cross).
-      if (this.call.direction === "outgoing") {
+      // The caller restarts ICE (one side only, so the offers do not cross); through the
+      // media relay each side restarts its own connection to the server.
+      if (this.call.direction === "outgoing" || this.call.relayed) {
         this.later("restart", state === "failed" ? 0 : RESTART_AFTER_MS, () => this.on.restart());
       }
       if (!this.pending("give-up")) {

@@ -60,6 +60,11 @@ export class CallWindow {
     this.el.setAttribute("aria-label", `${STR.call_with} ${peer.name}`);
   }
 
+  /** The call goes through the media relay (the server), not browser to browser. */
+  setRelayed(on) {
+    this.q("[data-relayed]").hidden = !on;
+  }
+
   status(state, text) {
     this.el.dataset.state = state;
     this.q("[data-status]").textContent = text;

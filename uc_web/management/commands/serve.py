@@ -1,4 +1,5 @@
-"""`make run`: the embedded server, with the periodic schedule run in-process.
+"""`make run`: the embedded server, with the periodic schedule and a media relay
+worker run in-process.
 
 Production runs `celery -A uc_web beat` and workers; the embedded default has no broker,
 so this command ticks CELERY_BEAT_SCHEDULE itself in a thread of the server process
@@ -110,7 +111,26 @@ class Command(BaseCommand):
                 daemon=True,
             ).start()
             self.stdout.write("Periodic tasks run in this process (no broker configured).")
+        relay_stop = None
+        if settings.RELAY_EMBEDDED:
+            relay_stop = self.start_embedded_relay()
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
             stop.set()
+            if relay_stop is not None:
+                relay_stop()
+
+    def start_embedded_relay(self) -> Any:
+        """A media relay worker on the server's own event loop (the in-process channel
+        layer reaches no other process); production runs `manage.py relay` instead."""
+        from daphne.server import twisted_loop
+
+        from calls.relay_worker import Worker
+
+        worker = Worker()
+        stopping = asyncio.Event()
+        # Queued now, run once the server's loop starts.
+        asyncio.run_coroutine_threadsafe(worker.run(stopping), twisted_loop)
+        self.stdout.write("A media relay runs in this process.")
+        return lambda: twisted_loop.call_soon_threadsafe(stopping.set)

@@ -1,0 +1,102 @@
+"""The calls' state machine: the one table of what may happen to a call in which state.
+
+Every service that changes a call's state or its legs goes through `apply` (or asks
+`allows` first, for timers and sweeps that quietly do nothing when the call moved on).
+New features (voicemail, PSTN, FollowMe!) add events and legs here, not special cases in
+the services. docs/calls.md draws the same table.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import Call
+from uc_web.lib.exceptions import ApplicationError
+
+NEW = ""  # a call being created has no state yet
+RINGING, ANSWERED, ENDED = Call.State.RINGING, Call.State.ANSWERED, Call.State.ENDED
+R = Call.EndReason
+
+
+@dataclass(frozen=True)
+class Rule:
+    source: str
+    target: str
+    reasons: tuple[str, ...] = ()  # the end reasons allowed when target is ENDED
+
+
+# event -> the states it may happen in, where each leads and with which end reasons.
+TABLE: dict[str, tuple[Rule, ...]] = {
+    # call.start: the callee's tabs ring, or the call is stored already ended (the callee
+    # is busy, has Do not disturb, or has no open tab).
+    "start": (Rule(NEW, RINGING), Rule(NEW, ENDED, (R.BUSY, R.NO_ANSWER))),
+    "accept": (Rule(RINGING, ANSWERED),),  # a callee device leg joins
+    "decline": (Rule(RINGING, ENDED, (R.DECLINED,)),),
+    "cancel": (Rule(RINGING, ENDED, (R.CANCELLED,)),),
+    "ring_timeout": (Rule(RINGING, ENDED, (R.NO_ANSWER,)),),
+    # The caller's tab closed while ringing (cancelled), or the callee's last one (failed).
+    "device_gone": (Rule(RINGING, ENDED, (R.CANCELLED, R.FAILED)), Rule(ANSWERED, ANSWERED)),
+    "hangup": (
+        Rule(RINGING, ENDED, (R.CANCELLED, R.DECLINED)),
+        Rule(ANSWERED, ENDED, (R.COMPLETED, R.FAILED)),
+    ),
+    "connected": (Rule(ANSWERED, ANSWERED),),  # media flows: connected_at
+    "resume": (Rule(ANSWERED, ANSWERED),),  # a device leg is back on a new socket
+    "signal": (Rule(ANSWERED, ANSWERED),),
+    "relay": (Rule(ANSWERED, ANSWERED),),  # a relay session leg joins
+    "detached_end": (Rule(ANSWERED, ENDED, (R.FAILED,)),),
+    # No relay answered when the call was to be relayed, or the worker carrying it
+    # stopped answering.
+    "relay_lost": (Rule(RINGING, ENDED, (R.MEDIA_LOST,)), Rule(ANSWERED, ENDED, (R.MEDIA_LOST,))),
+    "sweep": (Rule(RINGING, ENDED, (R.NO_ANSWER,)), Rule(ANSWERED, ENDED, (R.FAILED,))),
+}
+
+# What a person is told when their message does not fit the call's state.
+REFUSALS: dict[str, tuple[str, str]] = {
+    "accept": (_("The call is no longer ringing."), "not_ringing"),
+    "decline": (_("The call is no longer ringing."), "not_ringing"),
+    "cancel": (_("The call is no longer ringing."), "not_ringing"),
+    "hangup": (_("The call has already ended."), "ended"),
+    "connected": (_("The call is not in progress."), "not_answered"),
+    "resume": (_("The call is not in progress."), "not_answered"),
+    "signal": (_("The call is not in progress."), "not_answered"),
+    "relay": (_("The call is not in progress."), "not_answered"),
+}
+
+
+def rule(state: str, event: str, reason: str = "") -> Rule | None:
+    """The rule that lets `event` (ending with `reason`, if it ends) happen in `state`."""
+    for candidate in TABLE[event]:
+        if candidate.source != state:
+            continue
+        if candidate.target == ENDED and reason not in candidate.reasons:
+            continue
+        if candidate.target != ENDED and reason:
+            continue
+        return candidate
+    return None
+
+
+def allows(call: Call, event: str, reason: str = "") -> bool:
+    return rule(NEW if call._state.adding else call.state, event, reason) is not None
+
+
+def apply(call: Call, event: str, reason: str = "") -> str:
+    """Move the call as the table says (state and end reason; the caller saves).
+
+    Returns the state it was in. A move the table does not allow raises the refusal the
+    person is told (or a plain error for server-side events, which should have asked
+    `allows` first).
+    """
+    before = NEW if call._state.adding else call.state
+    found = rule(before, event, reason)
+    if found is None:
+        if event not in REFUSALS or any(r.source == before for r in TABLE[event]):
+            # A server-side event, or an end reason this move cannot have: a bug.
+            raise ValueError(f"calls: {event} ({reason!r}) is not allowed for {before!r}")
+        message, code = REFUSALS[event]
+        raise ApplicationError(str(message), code=code)
+    call.state = found.target
+    if found.target == ENDED:
+        call.end_reason = reason
+    return before
