@@ -16,7 +16,7 @@ MONITOR_GROUPS = [
 MONITOR_ACTIONS = [
     ("call", _("Call"), "bi-telephone", True),
     ("video", _("Video call"), "bi-camera-video", True),
-    ("text", _("Send text message"), "bi-chat-text", False),
+    ("text", _("Send text message"), "bi-chat-text", True),
     ("voicemail", _("Send voice mail"), "bi-mic", False),
     ("videomail", _("Send video mail"), "bi-film", False),
     ("contact", _("View contact"), "bi-person-vcard", True),

@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
-    "messages": _("Messages"),
     "diary": _("Diary"),
     "crm": _("CRM"),
 }
@@ -45,6 +44,7 @@ HELP_TOPICS = {
     "phone-numbers": _("Phone numbers"),
     "online-monitor": _("Online Monitor"),
     "calls": _("Calls"),
+    "messages": _("Messages"),
     "connection": _("The live connection"),
     "api": _("The API"),
 }

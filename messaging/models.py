@@ -1,0 +1,159 @@
+"""Messages and who holds them.
+
+A `Message` is written once (text, or a voice/video recording, or a reminder); each person
+who holds it has a `Delivery`: every recipient one in their inbox, the sender one in Sent.
+Read, unread, Trash and restore are marks on the delivery, so one person deleting a message
+never touches anyone else's copy. Folders (Voice, Video, Text, Reminders, Sent, Trash) are
+filters on deliveries; `kind` and `created_at` are copied onto the delivery so that a
+folder's count and first page come from one index.
+"""
+
+from datetime import timedelta
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+BODY_MAX_LENGTH = 10_000
+
+
+class Message(models.Model):
+    """What was said, once, whoever holds it."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        VOICE = "voice", _("Voice mail")
+        VIDEO = "video", _("Video mail")
+        REMINDER = "reminder", _("Reminder")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sender"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages_sent",
+        help_text=_("Empty for reminders, which the service itself sends."),
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True, validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    # The first message of the conversation (empty on that first message itself).
+    thread = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A recording (voice/video), stored through the default storage by messaging.media.
+    media = models.CharField(max_length=200, blank=True, editable=False)
+    media_content_type = models.CharField(max_length=100, blank=True, editable=False)
+    media_bytes = models.PositiveBigIntegerField(default=0, editable=False)
+    duration_ms = models.PositiveIntegerField(default=0, editable=False)
+    poster = models.CharField(max_length=200, blank=True, editable=False)
+    # Reminders: the caller's idempotency key, and where the reminder points.
+    key = models.CharField(max_length=200, blank=True, editable=False)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=~models.Q(key=""), name="message_key_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["voice", "video"]) | models.Q(media=""),
+                name="message_media_only_for_recordings",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="reminder") | models.Q(sender__isnull=False),
+                name="message_sender_unless_reminder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.body[:60] or self.get_kind_display()
+
+    @property
+    def thread_root_id(self) -> int:
+        return self.thread_id or self.pk
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
+    def preview(self) -> str:
+        """A line for lists and notices."""
+        text = self.subject or " ".join(self.body.split())
+        return text[:120]
+
+
+class Delivery(models.Model):
+    """One person's copy of a message: in their inbox (a recipient) or Sent (the sender)."""
+
+    class Box(models.TextChoices):
+        INBOX = "inbox", _("Inbox")
+        SENT = "sent", _("Sent")
+
+    TRASH_RETENTION: ClassVar[timedelta] = timedelta(days=30)
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_deliveries"
+    )
+    box = models.CharField(max_length=5, choices=Box.choices)
+    kind = models.CharField(max_length=10, choices=Message.Kind.choices)  # the message's
+    created_at = models.DateTimeField()  # the message's
+    read_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("In Trash since; purged after TRASH_RETENTION.")
+    )
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "owner", "box"], name="delivery_once"),
+            models.CheckConstraint(
+                condition=models.Q(box="inbox") | models.Q(read_at__isnull=False),
+                name="delivery_sent_is_read",
+            ),
+        ]
+        indexes = [
+            # a folder's first page, newest first
+            models.Index(
+                fields=["owner", "box", "kind", "-created_at"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="delivery_folder",
+            ),
+            # unread counts per folder
+            models.Index(
+                fields=["owner", "kind"],
+                condition=models.Q(box="inbox", read_at__isnull=True, deleted_at__isnull=True),
+                name="delivery_unread",
+            ),
+            models.Index(
+                fields=["owner", "-deleted_at"],
+                condition=models.Q(deleted_at__isnull=False),
+                name="delivery_trash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.box}: {self.message}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None

@@ -1,0 +1,110 @@
+"""Reading messages: always as the acting user, who sees only their own deliveries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts import selectors as account_selectors
+from accounts.models import User
+from messaging.models import Delivery, Message
+
+# Folder slug -> (label, filter on the user's deliveries). Order is the sidebar's.
+_INBOX = Q(box=Delivery.Box.INBOX, deleted_at__isnull=True)
+FOLDERS: dict[str, tuple[str, Q]] = {
+    "inbox": (_("Inbox"), _INBOX),
+    "voice": (_("Voice"), _INBOX & Q(kind=Message.Kind.VOICE)),
+    "video": (_("Video"), _INBOX & Q(kind=Message.Kind.VIDEO)),
+    "text": (_("Text"), _INBOX & Q(kind=Message.Kind.TEXT)),
+    "reminders": (_("Reminders"), _INBOX & Q(kind=Message.Kind.REMINDER)),
+    "sent": (_("Sent"), Q(box=Delivery.Box.SENT, deleted_at__isnull=True)),
+    "trash": (_("Trash"), Q(deleted_at__isnull=False)),
+}
+# Folders whose unread messages count (the nav badge is their sum).
+_KIND_FOLDER = {
+    Message.Kind.VOICE: "voice",
+    Message.Kind.VIDEO: "video",
+    Message.Kind.TEXT: "text",
+    Message.Kind.REMINDER: "reminders",
+}
+
+
+@dataclass(frozen=True)
+class Folder:
+    slug: str
+    label: str
+    unread: int
+
+
+def delivery_list(*, user: User, folder: str = "inbox") -> QuerySet[Delivery]:
+    """The user's deliveries in `folder`, newest first (Trash: most recently deleted)."""
+    _label, condition = FOLDERS[folder]
+    deliveries = Delivery.objects.filter(condition, owner=user).select_related(
+        "message", "message__sender", "message__sender__profile"
+    )
+    if folder in ("sent", "trash"):  # these rows name the recipients
+        deliveries = deliveries.prefetch_related("message__deliveries__owner")
+    if folder == "trash":
+        return deliveries.order_by("-deleted_at", "-pk")
+    return deliveries.order_by("-created_at", "-pk")
+
+
+def delivery_get(*, user: User, pk: int) -> Delivery | None:
+    """One of the user's deliveries, or None (someone else's looks like one that does not
+    exist)."""
+    return (
+        Delivery.objects.filter(owner=user, pk=pk)
+        .select_related("message", "message__sender", "message__sender__profile")
+        .first()
+    )
+
+
+def delivery_by_pks(*, user: User, pks: list[int]) -> QuerySet[Delivery]:
+    """Those of `pks` that are the user's."""
+    return Delivery.objects.filter(owner=user, pk__in=pks)
+
+
+def unread_counts(*, user: User) -> dict[str, int]:
+    """Unread messages per folder (inbox: all of them), in one query."""
+    rows = (
+        Delivery.objects.filter(
+            owner=user, box=Delivery.Box.INBOX, read_at__isnull=True, deleted_at__isnull=True
+        )
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(_KIND_FOLDER.values(), 0)
+    for kind, n in rows:
+        counts[_KIND_FOLDER[kind]] = n
+    counts["inbox"] = sum(counts.values())
+    return counts
+
+
+def folder_list(*, user: User) -> list[Folder]:
+    """Every folder with its unread count."""
+    counts = unread_counts(user=user)
+    return [
+        Folder(slug=slug, label=str(label), unread=counts.get(slug, 0))
+        for slug, (label, _q) in FOLDERS.items()
+    ]
+
+
+def thread_list(*, user: User, message: Message) -> QuerySet[Delivery]:
+    """The user's deliveries of the conversation `message` belongs to, oldest first
+    (a message held in both Inbox and Sent, a note to self, shows once)."""
+    root = message.thread_root_id
+    return (
+        Delivery.objects.filter(
+            Q(message_id=root) | Q(message__thread_id=root),
+            owner=user,
+            deleted_at__isnull=True,
+        )
+        .select_related("message", "message__sender")
+        .order_by("created_at", "pk")
+    )
+
+
+def recipient_list(*, user: User) -> QuerySet[User]:
+    """Everyone the user may message (colleagues and accepted contacts, nobody blocked)."""
+    return account_selectors.reachable_users(user=user).order_by("first_name", "last_name", "email")

@@ -1,0 +1,267 @@
+"""Writing messages: the one place that sends, marks, deletes and purges (docs/messaging.md).
+
+Every event goes out after commit through uc_web.lib.realtime:
+- `message.received` to each recipient's tabs (id of their delivery, kind, folder, sender,
+  preview): the toast, and a reload of the unread counts;
+- `mailbox.changed` to the acting user's tabs after anything that changes their counts or
+  lists (sent, read, unread, deleted, restored, purged).
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import selectors as account_selectors
+from accounts.models import User
+from messaging.models import Delivery, Message
+from uc_web.lib import publicid, realtime
+from uc_web.lib.exceptions import ApplicationError, PermissionDenied
+
+MAX_RECIPIENTS = 50
+
+
+class RecordingLike(Protocol):
+    """What message_send needs of a stored recording (messaging.media.Recording)."""
+
+    name: str
+    content_type: str
+    size: int
+    duration_ms: int
+    poster: str
+
+
+_FOLDER_OF_KIND = {
+    Message.Kind.TEXT: "text",
+    Message.Kind.VOICE: "voice",
+    Message.Kind.VIDEO: "video",
+    Message.Kind.REMINDER: "reminders",
+}
+
+
+def _not_reachable() -> ApplicationError:
+    # One message for every refusal (blocked either way, a stranger, inactive, a forged id),
+    # so that a refusal tells the sender nothing about the other person.
+    return ApplicationError(
+        _("You cannot send a message to one of the people you chose."), code="not_allowed"
+    )
+
+
+def _mailbox_changed(*user_ids: int) -> None:
+    ids = list(dict.fromkeys(user_ids))
+    transaction.on_commit(lambda: realtime.send_to_users(ids, {"type": "mailbox.changed"}))
+
+
+def _received_events(message: Message, deliveries: Iterable[Delivery]) -> None:
+    sender = account_selectors.person_data(message.sender) if message.sender else None
+    events = [
+        (
+            d.owner_id,
+            {
+                "type": "message.received",
+                "id": publicid.of(d),
+                "kind": message.kind,
+                "folder": _FOLDER_OF_KIND[message.kind],
+                "sender": sender,
+                "preview": message.preview,
+            },
+        )
+        for d in deliveries
+    ]
+
+    def send() -> None:
+        for user_id, event in events:
+            realtime.send_to_users([user_id], event)
+
+    transaction.on_commit(send)
+
+
+def _deliver(message: Message, recipients: Sequence[User], *, sent_copy: bool) -> list[Delivery]:
+    now = message.created_at
+    inbox = [
+        Delivery(
+            message=message, owner=r, box=Delivery.Box.INBOX, kind=message.kind, created_at=now
+        )
+        for r in recipients
+    ]
+    Delivery.objects.bulk_create(inbox)
+    if sent_copy and message.sender is not None:
+        Delivery.objects.create(
+            message=message,
+            owner=message.sender,
+            box=Delivery.Box.SENT,
+            kind=message.kind,
+            created_at=now,
+            read_at=now,
+        )
+    return inbox
+
+
+@transaction.atomic
+def message_send(
+    *,
+    sender: User,
+    recipients: Sequence[User],
+    body: str = "",
+    subject: str = "",
+    kind: str = Message.Kind.TEXT,
+    reply_to: Message | None = None,
+    recording: RecordingLike | None = None,
+) -> Message:
+    """Send a text message (or, with `recording`, a voice/video mail) to people the sender
+    may reach; each recipient gets it in their inbox, the sender in Sent, all told live."""
+    people = list({r.pk: r for r in recipients}.values())
+    if not people:
+        raise ApplicationError(_("Choose at least one person to send to."), code="no_recipients")
+    if len(people) > MAX_RECIPIENTS:
+        raise ApplicationError(
+            _("A message can go to at most %(n)d people.") % {"n": MAX_RECIPIENTS},
+            code="too_many_recipients",
+        )
+    reachable = set(
+        account_selectors.reachable_users(user=sender)
+        .filter(pk__in=[p.pk for p in people])
+        .values_list("pk", flat=True)
+    )
+    if not sender.is_active or any(p.pk not in reachable for p in people):
+        raise _not_reachable()
+    body = body.strip()
+    subject = " ".join(subject.split())
+    if kind not in (Message.Kind.TEXT, Message.Kind.VOICE, Message.Kind.VIDEO):
+        raise ApplicationError(_("That kind of message cannot be sent."), code="invalid_kind")
+    if kind == Message.Kind.TEXT and not body:
+        raise ApplicationError(_("Write something to send."), code="empty")
+    if kind != Message.Kind.TEXT and recording is None:
+        raise ApplicationError(_("Record something to send."), code="no_recording")
+    if reply_to is not None and not reply_to.deliveries.filter(owner=sender).exists():
+        raise ApplicationError(_("That message is not yours to answer."), code="not_found")
+    message = Message(
+        kind=kind,
+        sender=sender,
+        subject=subject,
+        body=body,
+        reply_to=reply_to,
+        thread_id=reply_to.thread_root_id if reply_to is not None else None,
+    )
+    if recording is not None:
+        message.media = recording.name
+        message.media_content_type = recording.content_type
+        message.media_bytes = recording.size
+        message.duration_ms = recording.duration_ms
+        message.poster = recording.poster
+    message.full_clean()
+    message.save()
+    inbox = _deliver(message, people, sent_copy=True)
+    _received_events(message, inbox)
+    _mailbox_changed(sender.pk)
+    return message
+
+
+def _check_owner(delivery: Delivery, by: User) -> None:
+    if delivery.owner_id != by.pk:
+        raise PermissionDenied(_("That message is not yours."))
+
+
+def delivery_mark_read(*, delivery: Delivery, by: User) -> Delivery:
+    """Mark one of the user's messages read (opening it does this)."""
+    _check_owner(delivery, by)
+    if delivery.read_at is None:
+        updated = Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        delivery.refresh_from_db(fields=["read_at"])
+        if updated:
+            _mailbox_changed(by.pk)
+    return delivery
+
+
+def delivery_mark_unread(*, delivery: Delivery, by: User) -> Delivery:
+    """Mark one of the user's received messages unread again."""
+    _check_owner(delivery, by)
+    if delivery.box != Delivery.Box.INBOX:
+        raise ApplicationError(_("Only received messages can be unread."), code="not_inbox")
+    if delivery.read_at is not None:
+        delivery.read_at = None
+        delivery.save(update_fields=["read_at"])
+        _mailbox_changed(by.pk)
+    return delivery
+
+
+@transaction.atomic
+def deliveries_trash(*, user: User, deliveries: Iterable[Delivery]) -> int:
+    """Move the user's messages to Trash (they can be restored until it is emptied)."""
+    pks = [d.pk for d in deliveries if d.owner_id == user.pk]
+    n = Delivery.objects.filter(owner=user, pk__in=pks, deleted_at__isnull=True).update(
+        deleted_at=timezone.now()
+    )
+    if n:
+        _mailbox_changed(user.pk)
+    return n
+
+
+@transaction.atomic
+def deliveries_restore(*, user: User, deliveries: Iterable[Delivery]) -> int:
+    """Bring messages back from Trash to the folder they came from."""
+    pks = [d.pk for d in deliveries if d.owner_id == user.pk]
+    n = Delivery.objects.filter(owner=user, pk__in=pks, deleted_at__isnull=False).update(
+        deleted_at=None
+    )
+    if n:
+        _mailbox_changed(user.pk)
+    return n
+
+
+def _purge(deliveries: "Iterable[Delivery]") -> int:
+    """Delete deliveries; a message nobody holds any more goes too, with its files."""
+    rows = list(deliveries)
+    if not rows:
+        return 0
+    message_ids = {d.message_id for d in rows}
+    Delivery.objects.filter(pk__in=[d.pk for d in rows]).delete()
+    orphans = Message.objects.filter(pk__in=message_ids, deliveries__isnull=True)
+    files = [name for pair in orphans.values_list("media", "poster") for name in pair if name]
+    orphans.delete()
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+    return len(rows)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+@transaction.atomic
+def deliveries_purge(*, user: User, deliveries: Iterable[Delivery]) -> int:
+    """Delete messages from the user's Trash for good."""
+    pks = [d.pk for d in deliveries if d.owner_id == user.pk]
+    n = _purge(
+        Delivery.objects.select_for_update().filter(
+            owner=user, pk__in=pks, deleted_at__isnull=False
+        )
+    )
+    if n:
+        _mailbox_changed(user.pk)
+    return n
+
+
+@transaction.atomic
+def trash_empty(*, user: User) -> int:
+    """Delete everything in the user's Trash for good (recordings nobody else holds too)."""
+    n = _purge(Delivery.objects.select_for_update().filter(owner=user, deleted_at__isnull=False))
+    if n:
+        _mailbox_changed(user.pk)
+    return n
+
+
+@transaction.atomic
+def trash_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete what has been in anyone's Trash longer than Delivery.TRASH_RETENTION."""
+    cutoff = (now or timezone.now()) - Delivery.TRASH_RETENTION
+    return _purge(
+        Delivery.objects.select_for_update(skip_locked=True).filter(deleted_at__lt=cutoff)[:5000]
+    )

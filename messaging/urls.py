@@ -1,0 +1,15 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("new/", views.compose, name="compose"),
+    path("trash/empty/", views.trash_empty, name="trash-empty"),
+    path("folder/<slug:folder>/", views.inbox, name="folder"),
+    path("folder/<slug:folder>/selected/", views.bulk, name="bulk"),
+    path("<delivery:pk>/", views.detail, name="detail"),
+    path("<delivery:pk>/<slug:action>/", views.action, name="action"),
+]

@@ -1,0 +1,14 @@
+// One message: opening it marks it read (a POST, so the GET of the page changes nothing).
+import { api } from "../api.js";
+import { PageController } from "../controller.js";
+import { messagesData } from "../messages.js";
+
+export default class extends PageController {
+  setup() {
+    messagesData.paintFolders();
+    if (this.element.hasAttribute("data-unread")) {
+      this.element.removeAttribute("data-unread");
+      api("POST", `messages/${this.element.dataset.messageId}/read/`).then(() => messagesData.load());
+    }
+  }
+}
