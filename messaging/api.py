@@ -3,24 +3,31 @@ Trash. Same services as the pages; every lookup goes through the user's own deli
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 from django.template.defaultfilters import linebreaksbr, urlize
+from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from messaging import selectors, services
+from messaging import media, selectors, services
 from messaging.models import BODY_MAX_LENGTH, Delivery, Message
+from uc_web.lib import media as images
 from uc_web.lib import publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField
+from uc_web.lib.media import UploadSizeLimitHandler
 
 DELIVERY = publicid.kind_of(Delivery)
+REFUSAL = _("You cannot send a message to one of the people you chose.")
 
 
 class PersonSerializer(serializers.Serializer):
@@ -60,6 +67,18 @@ class DeliverySerializer(serializers.Serializer):
     read = serializers.SerializerMethodField()
     in_trash = serializers.BooleanField()
     duration_ms = serializers.IntegerField(source="message.duration_ms")
+    media_url = serializers.SerializerMethodField(help_text="the recording, or empty")
+    poster_url = serializers.SerializerMethodField(help_text="a video's first frame, or empty")
+
+    def get_media_url(self, d: Delivery) -> str:
+        if not d.message.media:
+            return ""
+        return reverse("messaging:media", kwargs={"pk": d.pk, "part": "recording"})
+
+    def get_poster_url(self, d: Delivery) -> str:
+        if not d.message.poster:
+            return ""
+        return reverse("messaging:media", kwargs={"pk": d.pk, "part": "poster"})
 
     def get_sender(self, d: Delivery) -> dict[str, str] | None:
         sender = d.message.sender
@@ -86,9 +105,7 @@ class SendSerializer(serializers.Serializer):
         many=True,
         queryset=User.objects.none(),
         kind=publicid.kind_of(User),
-        error_messages={
-            "does_not_exist": "You cannot send a message to one of the people you chose."
-        },
+        error_messages={"does_not_exist": REFUSAL},
     )
     subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     body = serializers.CharField(max_length=BODY_MAX_LENGTH)
@@ -215,6 +232,73 @@ class TrashEmptyView(APIView):
     )
     def post(self, request: Request) -> Response:
         return Response({"deleted": services.trash_empty(user=request.user)})
+
+
+class RecordingSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[Message.Kind.VOICE, Message.Kind.VIDEO])
+    to = PublicIdRelatedField(
+        many=True,
+        queryset=User.objects.none(),
+        kind=publicid.kind_of(User),
+        error_messages={"does_not_exist": REFUSAL},
+    )
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(
+        max_length=BODY_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    reply_to = PublicIdField(DELIVERY, required=False)
+    recording = serializers.FileField(
+        help_text="WebM/Ogg (Opus, VP8/VP9) or MP4 (AAC/Opus, H.264); checked, not trusted"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["to"].child_relation.queryset = selectors.recipient_list(user=request.user)
+
+
+class RecordingUploadView(APIView):
+    """Send a voice or video mail (multipart). The upload is cut off while it streams in
+    once it passes MESSAGE_UPLOAD_MAX_BYTES; the server opens it with PyAV and measures it."""
+
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body (the session authentication's CSRF check does).
+        request.upload_handlers.insert(
+            0, UploadSizeLimitHandler(request, max_bytes=settings.MESSAGE_UPLOAD_MAX_BYTES)
+        )
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": RecordingSerializer},
+        responses={201: DeliverySerializer},
+    )
+    def post(self, request: Request) -> Response:
+        request.data  # noqa: B018 - read the body through the size-limiting handler
+        if images.too_large(request._request, "recording"):
+            return Response(
+                {"detail": media.too_large_message(), "code": "too_large"},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        serializer = RecordingSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reply_to = None
+        if data.get("reply_to") is not None:
+            reply_to = _delivery(request, data["reply_to"]).message
+        message = services.recording_send(
+            sender=request.user,
+            recipients=list(data["to"]),
+            kind=data["kind"],
+            upload=data["recording"],
+            subject=data["subject"],
+            body=data["body"],
+            reply_to=reply_to,
+        )
+        sent = selectors.delivery_list(user=request.user, folder="sent").get(message=message)
+        return Response(DeliverySerializer(sent).data, status=status.HTTP_201_CREATED)
 
 
 class RecipientsView(APIView):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("messages/", api.MessageListView.as_view(), name="message-list"),
     path("messages/folders/", api.FoldersView.as_view(), name="message-folders"),
     path("messages/recipients/", api.RecipientsView.as_view(), name="message-recipients"),
+    path("messages/recordings/", api.RecordingUploadView.as_view(), name="message-recordings"),
     path("messages/trash/empty/", api.TrashEmptyView.as_view(), name="message-trash-empty"),
     path("messages/<delivery:pk>/", api.MessageDetailView.as_view(), name="message-detail"),
     path("messages/<delivery:pk>/<slug:mark>/", api.MessageMarkView.as_view(), name="message-mark"),

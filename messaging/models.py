@@ -12,12 +12,38 @@ from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 BODY_MAX_LENGTH = 10_000
+
+
+class CompanySettings(models.Model):
+    """A company's rules for messages, set by its admin (defaults until then)."""
+
+    DEFAULT_MAX_RECORDING_SECONDS: ClassVar[int] = 180
+    DEFAULT_QUOTA_BYTES: ClassVar[int] = 5 * 1024**3
+
+    company = models.OneToOneField(
+        "accounts.Company", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    max_recording_seconds = models.PositiveIntegerField(
+        _("longest voice or video mail (seconds)"),
+        default=DEFAULT_MAX_RECORDING_SECONDS,
+        validators=[MinValueValidator(10), MaxValueValidator(600)],
+    )
+    quota_bytes = models.PositiveBigIntegerField(
+        _("storage for recorded messages (bytes)"), default=DEFAULT_QUOTA_BYTES
+    )
+
+    class Meta:
+        verbose_name = _("messaging settings")
+        verbose_name_plural = _("messaging settings")
+
+    def __str__(self) -> str:
+        return str(self.company)
 
 
 class Message(models.Model):

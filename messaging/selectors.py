@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from messaging.models import Delivery, Message
+from messaging.models import CompanySettings, Delivery, Message
 
 # Folder slug -> (label, filter on the user's deliveries). Order is the sidebar's.
 _INBOX = Q(box=Delivery.Box.INBOX, deleted_at__isnull=True)
@@ -108,3 +108,25 @@ def thread_list(*, user: User, message: Message) -> QuerySet[Delivery]:
 def recipient_list(*, user: User) -> QuerySet[User]:
     """Everyone the user may message (colleagues and accepted contacts, nobody blocked)."""
     return account_selectors.reachable_users(user=user).order_by("first_name", "last_name", "email")
+
+
+def company_rules(*, company_id: int | None) -> tuple[int, int]:
+    """A company's longest recording (seconds) and storage quota (bytes)."""
+    row = (
+        CompanySettings.objects.filter(company_id=company_id)
+        .values_list("max_recording_seconds", "quota_bytes")
+        .first()
+    )
+    if row is None:
+        return CompanySettings.DEFAULT_MAX_RECORDING_SECONDS, CompanySettings.DEFAULT_QUOTA_BYTES
+    return row
+
+
+def storage_used(*, company_id: int | None) -> int:
+    """Bytes of recordings sent by the company's people that someone still holds."""
+    if company_id is None:
+        return 0
+    used = Message.objects.filter(sender__company_id=company_id).aggregate(n=Sum("media_bytes"))[
+        "n"
+    ]
+    return int(used or 0)

@@ -9,7 +9,7 @@ Every event goes out after commit through uc_web.lib.realtime:
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Protocol
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -23,6 +23,23 @@ from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
 MAX_RECIPIENTS = 50
+
+
+def _check_recipients(sender: User, people: Sequence[User]) -> None:
+    if not people:
+        raise ApplicationError(_("Choose at least one person to send to."), code="no_recipients")
+    if len(people) > MAX_RECIPIENTS:
+        raise ApplicationError(
+            _("A message can go to at most %(n)d people.") % {"n": MAX_RECIPIENTS},
+            code="too_many_recipients",
+        )
+    reachable = set(
+        account_selectors.reachable_users(user=sender)
+        .filter(pk__in=[p.pk for p in people])
+        .values_list("pk", flat=True)
+    )
+    if not sender.is_active or any(p.pk not in reachable for p in people):
+        raise _not_reachable()
 
 
 class RecordingLike(Protocol):
@@ -115,20 +132,7 @@ def message_send(
     """Send a text message (or, with `recording`, a voice/video mail) to people the sender
     may reach; each recipient gets it in their inbox, the sender in Sent, all told live."""
     people = list({r.pk: r for r in recipients}.values())
-    if not people:
-        raise ApplicationError(_("Choose at least one person to send to."), code="no_recipients")
-    if len(people) > MAX_RECIPIENTS:
-        raise ApplicationError(
-            _("A message can go to at most %(n)d people.") % {"n": MAX_RECIPIENTS},
-            code="too_many_recipients",
-        )
-    reachable = set(
-        account_selectors.reachable_users(user=sender)
-        .filter(pk__in=[p.pk for p in people])
-        .values_list("pk", flat=True)
-    )
-    if not sender.is_active or any(p.pk not in reachable for p in people):
-        raise _not_reachable()
+    _check_recipients(sender, people)
     body = body.strip()
     subject = " ".join(subject.split())
     if kind not in (Message.Kind.TEXT, Message.Kind.VOICE, Message.Kind.VIDEO):
@@ -159,6 +163,51 @@ def message_send(
     _received_events(message, inbox)
     _mailbox_changed(sender.pk)
     return message
+
+
+def recording_send(
+    *,
+    sender: User,
+    recipients: Sequence[User],
+    kind: str,
+    upload: IO[bytes],
+    subject: str = "",
+    body: str = "",
+    reply_to: Message | None = None,
+) -> Message:
+    """Send a voice or video mail: check the recipients, the company's quota and the
+    recording (messaging.media), store it, send it; nothing stays stored if any step fails."""
+    from messaging import media, selectors
+
+    if kind not in (Message.Kind.VOICE, Message.Kind.VIDEO):
+        raise ApplicationError(_("That kind of message cannot be sent."), code="invalid_kind")
+    people = list({r.pk: r for r in recipients}.values())
+    _check_recipients(sender, people)  # before any work on the file
+    max_seconds, quota = selectors.company_rules(company_id=sender.company_id)
+    used = selectors.storage_used(company_id=sender.company_id)
+    size = getattr(upload, "size", 0) or 0
+    if used + size > quota:
+        raise ApplicationError(
+            _(
+                "Your company's storage for recorded messages is full. Delete old voice and "
+                "video mail, or ask your company admin for more."
+            ),
+            code="over_quota",
+        )
+    recording = media.recording_store(upload, kind=kind, max_seconds=max_seconds)
+    try:
+        return message_send(
+            sender=sender,
+            recipients=people,
+            kind=kind,
+            subject=subject,
+            body=body,
+            reply_to=reply_to,
+            recording=recording,
+        )
+    except BaseException:
+        media.recording_delete(recording.names)
+        raise
 
 
 def _check_owner(delivery: Delivery, by: User) -> None:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("folder/<slug:folder>/", views.inbox, name="folder"),
     path("folder/<slug:folder>/selected/", views.bulk, name="bulk"),
     path("<delivery:pk>/", views.detail, name="detail"),
+    path("<delivery:pk>/media/<slug:part>", views.media, name="media"),
     path("<delivery:pk>/<slug:action>/", views.action, name="action"),
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from messaging import forms, selectors, services
 from messaging.models import Delivery, Message
-from uc_web.lib import publicid
+from uc_web.lib import publicid, serving
 from uc_web.lib.exceptions import ApplicationError
 
 PAGE_SIZE = 50
@@ -241,6 +241,19 @@ def bulk(request: HttpRequest, folder: str) -> HttpResponse:
         request, ngettext("%(n)d message changed.", "%(n)d messages changed.", n) % {"n": n}
     )
     return redirect(_folder_url(folder))
+
+
+@require_GET
+@login_required
+def media(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """A recording or a video's poster, to its holder only (ranges for seeking)."""
+    delivery = _get(request, pk)
+    message = delivery.message
+    if part == "recording" and message.media:
+        return serving.private_file(request, message.media, content_type=message.media_content_type)
+    if part == "poster" and message.poster:
+        return serving.private_file(request, message.poster, content_type="image/webp")
+    raise Http404
 
 
 @require_POST
