@@ -36,9 +36,13 @@ class ComposeForm(forms.Form):
         error_messages={"required": _("Write something to send.")},
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, kind: str = "text", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = selectors.recipient_list(user=user)
+        if kind != "text":  # a recording says it; a note is optional
+            self.fields["body"].required = False
+            self.fields["body"].label = _("Note (optional)")
+            self.fields["body"].widget.attrs["rows"] = 2
 
 
 class BulkForm(forms.Form):

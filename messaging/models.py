@@ -115,6 +115,12 @@ class Message(models.Model):
         return self.duration_ms / 1000
 
     @property
+    def duration_label(self) -> str:
+        """m:ss of a recording."""
+        seconds = round(self.duration_ms / 1000)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @property
     def preview(self) -> str:
         """A line for lists and notices."""
         text = self.subject or " ".join(self.body.split())

@@ -100,6 +100,11 @@ def compose(request: HttpRequest) -> HttpResponse:
     user = request.user
     reply_to = _own_message(request, "reply")
     forward = _own_message(request, "forward")
+    kind = request.GET.get("kind", "text")
+    if kind not in ("text", "voice", "video"):
+        raise Http404
+    if request.method == "POST" and kind != "text":
+        raise Http404  # recordings are sent by the page's script through the API
     if request.method == "POST":
         form = forms.ComposeForm(request.POST, user=user)
         if form.is_valid():
@@ -145,12 +150,15 @@ def compose(request: HttpRequest) -> HttpResponse:
                 subject = f"Fwd: {subject}"
             initial["subject"] = subject
             initial["body"] = "\n\n" + _quoted(message)
-        form = forms.ComposeForm(initial=initial, user=user)
+        form = forms.ComposeForm(initial=initial, user=user, kind=kind)
+    max_seconds, _quota = selectors.company_rules(company_id=user.company_id)
     return render(
         request,
         "messaging/compose.html",
         {
             "form": form,
+            "kind": kind,
+            "max_seconds": max_seconds,
             "reply_to": reply_to,
             "forward": forward,
             "folders": selectors.folder_list(user=user),

@@ -87,3 +87,94 @@ def test_the_badge_comes_from_the_snapshot_on_connect(new_page, alice, bob, pass
     expect(bobs.locator('[data-folder="inbox"] [data-folder-unread]')).to_have_text(
         re.compile("^1")
     )
+
+
+PLAYER = """async () => {
+  const player = document.querySelector("[data-player]");
+  if (player.readyState < 1) {
+    await new Promise((ok) => player.addEventListener("loadedmetadata", ok, { once: true }));
+  }
+  return { duration: player.duration };
+}"""
+
+SEEK_AND_PLAY = """async (to) => {
+  const player = document.querySelector("[data-player]");
+  player.muted = true;
+  const seeked = new Promise((ok) => player.addEventListener("seeked", ok, { once: true }));
+  player.currentTime = to;
+  await seeked;
+  const at = player.currentTime;
+  await player.play();
+  await new Promise((ok) => setTimeout(ok, 600));
+  player.pause();
+  return { at, later: player.currentTime, error: player.error && player.error.code };
+}"""
+
+
+def record_and_send(page, seconds: float) -> None:
+    page.get_by_role("button", name="Record", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Recording…")).to_be_visible()
+    page.wait_for_timeout(int(seconds * 1000))
+    level = page.locator("[data-level]").evaluate("m => m.value")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("Recorded. Play it back")).to_be_visible()
+    expect(page.get_by_role("button", name="Record again")).to_be_visible()
+    assert level > 0, "the level meter never moved"
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", name="Sent")).to_be_visible()
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("kind", ["voice", "video"])
+def test_alice_records_a_mail_bob_plays_and_seeks_it_then_it_is_deleted_for_good(
+    testnet, new_page, alice, bob, password, kind, settings
+):
+    from pathlib import Path
+
+    from messaging.models import Message
+
+    bobs = signed_in(new_page, bob, password)
+    alices = signed_in(new_page, alice, password)
+    item = "Send voice mail" if kind == "voice" else "Send video mail"
+    alices.get_by_role("button", name=re.compile(r"^Bob Okafor: .*Options$")).click()
+    alices.get_by_role("menu", name="Options").get_by_role("menuitem", name=item).click()
+    title = "New voice mail" if kind == "voice" else "New video mail"
+    expect(alices.get_by_role("heading", name=title)).to_be_visible()
+    expect(alices.locator(".ts-control")).to_contain_text("Bob Okafor")
+    alices.get_by_label("Subject").fill(f"{kind} note")
+    record_and_send(alices, 3.2)
+
+    expect(badge(bobs)).to_have_text(re.compile(r"^1"))
+    bobs.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile("^Messages")
+    ).click()
+    bobs.get_by_role("link", name=f"{kind} note").click()
+    expect(bobs.get_by_text(re.compile(r"Length 0:0[3-4]"))).to_be_visible()
+    if kind == "video":
+        poster = bobs.locator("video[data-player]").get_attribute("poster")
+        assert poster and bobs.request.get(poster).headers["content-type"] == "image/webp"
+    facts = bobs.evaluate(PLAYER)
+    assert 2.5 < facts["duration"] < 4.5, facts  # a real length, not Infinity
+    played = bobs.evaluate(SEEK_AND_PLAY, facts["duration"] / 2)
+    assert abs(played["at"] - facts["duration"] / 2) < 0.3 and played["error"] is None, played
+    assert played["later"] > played["at"], played
+    expect(badge(bobs)).to_be_hidden()
+
+    message = Message.objects.get()
+    stored = Path(settings.MEDIA_ROOT) / message.media
+    assert stored.exists()
+    bobs.get_by_role("button", name="Delete").click()
+    bobs.get_by_role("link", name=re.compile("^Trash")).click()
+    expect(bobs.get_by_role("row", name=re.compile(f"{kind} note"))).to_be_visible()
+    bobs.once("dialog", lambda dialog: dialog.accept())
+    bobs.get_by_role("button", name="Empty Trash").click()
+    expect(bobs.get_by_text("Trash is empty.")).to_be_visible()
+    assert stored.exists()  # Alice's Sent copy still holds it
+    alices.get_by_role("row", name=re.compile(f"{kind} note")).get_by_role("checkbox").check()
+    alices.get_by_role("button", name="Delete selected").click()
+    alices.get_by_role("link", name=re.compile("^Trash")).click()
+    alices.once("dialog", lambda dialog: dialog.accept())
+    alices.get_by_role("button", name="Empty Trash").click()
+    expect(alices.get_by_text("Trash is empty.")).to_be_visible()
+    assert not stored.exists()
+    assert not Message.objects.exists()

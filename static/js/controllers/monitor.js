@@ -246,8 +246,9 @@ export default class extends PageController {
     if (action === "contact") {
       go(`/people/${person.id}/`);
       return;
-    } else if (action === "text") {
-      go(`/messages/new/?to=${encodeURIComponent(person.id)}`);
+    } else if (action === "text" || action === "voicemail" || action === "videomail") {
+      const kind = { text: "text", voicemail: "voice", videomail: "video" }[action];
+      go(`/messages/new/?kind=${kind}&to=${encodeURIComponent(person.id)}`);
       return;
     } else if (action === "favourite") {
       result = await api(person.favourite ? "DELETE" : "PUT", `monitor/favourites/${person.id}/`);
