@@ -18,12 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
-from accounts.models import User
+from accounts.models import Region, User
 from messaging import media, selectors, services
-from messaging.models import BODY_MAX_LENGTH, Delivery, Message
+from messaging.models import BODY_MAX_LENGTH, Announcement, Delivery, Message
 from uc_web.lib import media as images
 from uc_web.lib import publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField
+from uc_web.lib.exceptions import PermissionDenied
 from uc_web.lib.media import UploadSizeLimitHandler
 
 DELIVERY = publicid.kind_of(Delivery)
@@ -324,3 +325,83 @@ class RecipientsView(APIView):
         response = Response(rows)
         response["Cache-Control"] = "no-cache"
         return response
+
+
+class AnnouncementSerializer(serializers.Serializer):
+    id = PublicIdField(publicid.kind_of(Announcement), source="pk")
+    sender = serializers.SerializerMethodField()
+    company = serializers.CharField(source="company.name")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    read = serializers.BooleanField(source="is_read")
+
+    def get_sender(self, a: Announcement) -> dict[str, str]:
+        return account_selectors.person_data(a.sender)
+
+
+class AnnounceSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=BODY_MAX_LENGTH)
+    regions = PublicIdRelatedField(
+        many=True, queryset=Region.objects.none(), kind=publicid.kind_of(Region)
+    )
+    expires_at = serializers.DateTimeField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["regions"].child_relation.queryset = account_selectors.region_list(
+                user=request.user
+            )
+
+
+class AnnouncementListView(generics.ListAPIView):
+    """Announcements to my regions and markets (not expired, not deleted), newest first;
+    POST makes one (the Announcer role only)."""
+
+    serializer_class = AnnouncementSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.announcement_list(user=self.request.user)
+
+    @extend_schema(request=AnnounceSerializer, responses={201: AnnouncementSerializer})
+    def post(self, request: Request) -> Response:
+        if not request.user.has_perm("accounts.send_announcements"):
+            raise PermissionDenied(_("Only people with the Announcer role can send announcements."))
+        serializer = AnnounceSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        announcement = services.announcement_send(sender=request.user, **serializer.validated_data)
+        announcement.is_read = False
+        return Response(AnnouncementSerializer(announcement).data, status=status.HTTP_201_CREATED)
+
+
+def _announcement(request: Request, pk: int) -> Announcement:
+    announcement = selectors.announcement_get(user=request.user, pk=pk)
+    if announcement is None:
+        raise Http404
+    return announcement
+
+
+class AnnouncementReadView(APIView):
+    """Mark an announcement read."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, pk: int) -> Response:
+        services.announcement_mark_read(announcement=_announcement(request, pk), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnnouncementDetailView(APIView):
+    """One announcement; DELETE hides it from me for good."""
+
+    @extend_schema(responses=AnnouncementSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AnnouncementSerializer(_announcement(request, pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.announcement_delete(announcement=_announcement(request, pk), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

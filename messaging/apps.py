@@ -10,3 +10,4 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         publicid.register("delivery", "messaging.delivery")
+        publicid.register("announcement", "messaging.announcement")

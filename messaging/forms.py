@@ -1,10 +1,14 @@
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import selectors as account_selectors
 from accounts.forms import OnDemandSelectMultiple
-from accounts.models import User
+from accounts.models import Region, User
 from messaging import selectors
 from messaging.models import BODY_MAX_LENGTH
 from uc_web.lib.forms import PublicModelMultipleChoiceField
@@ -50,3 +54,42 @@ class BulkForm(forms.Form):
 
     ACTIONS = ("trash", "restore", "purge", "read", "unread")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+
+
+class AnnouncementForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(
+        label=_("Announcement"),
+        max_length=BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    regions = PublicModelMultipleChoiceField(
+        label=_("Regions and markets"),
+        queryset=Region.objects.none(),
+        widget=OnDemandSelectMultiple("regions"),
+        help_text=_("Everyone whose profile names one of these receives it, in any company."),
+    )
+    expires = forms.DateField(
+        label=_("Shown until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The announcement disappears after this day."),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["regions"].queryset = account_selectors.region_list(user=user)
+        if not self.is_bound:
+            self.initial.setdefault("expires", timezone.localdate() + timedelta(days=14))
+
+    def clean_expires(self) -> date:
+        value = self.cleaned_data["expires"]
+        if value < timezone.localdate():
+            raise forms.ValidationError(_("Choose a date in the future."))
+        return value
+
+    def expires_at(self) -> datetime:
+        """The end of the chosen day in the sender's time zone."""
+        zone = zoneinfo.ZoneInfo(self.user.time_zone_name)
+        day = self.cleaned_data["expires"] + timedelta(days=1)
+        return datetime.combine(day, time.min, tzinfo=zone)

@@ -189,3 +189,99 @@ class Delivery(models.Model):
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+
+class Reminder(models.Model):
+    """A reminder another app asked for (messaging.services.reminder_schedule): delivered
+    as a Reminder message when due, once, whatever the number of workers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    key = models.CharField(max_length=200, unique=True)
+    due_at = models.DateTimeField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True, validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
+    link = models.CharField(max_length=500, blank=True)
+    email = models.BooleanField(default=False)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="reminder_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.due_at}"
+
+
+class Announcement(models.Model):
+    """One message to the users of chosen regions/markets, across companies. Stored once
+    and read through each recipient's regions; marks record who read or deleted it."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="announcements_sent"
+    )
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="+", verbose_name=_("company")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
+    regions = models.ManyToManyField(
+        "accounts.Region", related_name="announcements", verbose_name=_("regions and markets")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("shown until"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="announcement_expires_after_creation",
+            )
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="announcement_live")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def preview(self) -> str:
+        return self.subject[:120]
+
+
+class AnnouncementMark(models.Model):
+    """One recipient's read and deleted marks on an announcement."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.CASCADE, related_name="marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "announcement"], name="announcement_mark_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.announcement}"
+
+
+class Preferences(models.Model):
+    """What a user chose about messages."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="messaging_preferences",
+    )
+    announcements = models.BooleanField(_("receive announcements to my markets"), default=True)
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -2,12 +2,20 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as account_selectors
-from accounts.models import User
-from messaging.models import CompanySettings, Delivery, Message
+from accounts.models import Profile, User
+from messaging.models import (
+    Announcement,
+    AnnouncementMark,
+    CompanySettings,
+    Delivery,
+    Message,
+    Preferences,
+)
 
 # Folder slug -> (label, filter on the user's deliveries). Order is the sidebar's.
 _INBOX = Q(box=Delivery.Box.INBOX, deleted_at__isnull=True)
@@ -82,12 +90,51 @@ def unread_counts(*, user: User) -> dict[str, int]:
 
 
 def folder_list(*, user: User) -> list[Folder]:
-    """Every folder with its unread count."""
+    """Every folder with its unread count (Inbox counts announcements too)."""
     counts = unread_counts(user=user)
-    return [
+    counts["announcements"] = announcement_unread_count(user=user)
+    counts["inbox"] += counts["announcements"]
+    folders = [
         Folder(slug=slug, label=str(label), unread=counts.get(slug, 0))
         for slug, (label, _q) in FOLDERS.items()
     ]
+    folders.insert(5, Folder("announcements", str(_("Announcements")), counts["announcements"]))
+    return folders
+
+
+def announcements_wanted(*, user: User) -> bool:
+    return not Preferences.objects.filter(user=user, announcements=False).exists()
+
+
+def announcement_list(*, user: User) -> QuerySet[Announcement]:
+    """Announcements to any of the user's regions, not expired, not deleted by them, newest
+    first, each with `is_read`; none if they opted out."""
+    if not announcements_wanted(user=user):
+        return Announcement.objects.none()
+    regions = Profile.regions.through.objects.filter(profile_id=user.pk).values("region_id")
+    to_them = Announcement.regions.through.objects.filter(region_id__in=regions).values(
+        "announcement_id"
+    )
+    marks = AnnouncementMark.objects.filter(user=user, announcement_id=OuterRef("pk"))
+    return (
+        Announcement.objects.filter(pk__in=to_them, expires_at__gt=timezone.now())
+        .exclude(
+            pk__in=AnnouncementMark.objects.filter(user=user, deleted_at__isnull=False).values(
+                "announcement_id"
+            )
+        )
+        .annotate(is_read=Exists(marks.filter(read_at__isnull=False)))
+        .select_related("sender", "company")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def announcement_get(*, user: User, pk: int) -> Announcement | None:
+    return announcement_list(user=user).filter(pk=pk).first()
+
+
+def announcement_unread_count(*, user: User) -> int:
+    return announcement_list(user=user).filter(is_read=False).count()
 
 
 def thread_list(*, user: User, message: Message) -> QuerySet[Delivery]:

@@ -8,17 +8,24 @@ Every event goes out after commit through uc_web.lib.realtime:
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Protocol
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
-from accounts.models import User
-from messaging.models import Delivery, Message
+from accounts.models import Region, User
+from messaging.models import (
+    Announcement,
+    AnnouncementMark,
+    Delivery,
+    Message,
+    Preferences,
+    Reminder,
+)
 from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError, PermissionDenied
 
@@ -314,3 +321,214 @@ def trash_purge_expired(*, now: datetime | None = None) -> int:
     return _purge(
         Delivery.objects.select_for_update(skip_locked=True).filter(deleted_at__lt=cutoff)[:5000]
     )
+
+
+# --- reminders (the diary and CRM call these) -------------------------------------------
+
+
+@transaction.atomic
+def reminder_schedule(
+    *,
+    user: User,
+    key: str,
+    due_at: datetime,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    email: bool = False,
+) -> Reminder:
+    """Deliver a reminder to `user` at `due_at` (see reminder_deliver). Scheduling the same
+    `key` again moves or rewrites it, until it has been delivered."""
+    if not key or len(key) > 200:
+        raise ApplicationError(_("A reminder needs a key of at most 200 characters."))
+    reminder = Reminder.objects.select_for_update().filter(key=key).first()
+    if reminder is not None and reminder.delivered_at is not None:
+        return reminder
+    reminder = reminder or Reminder(key=key)
+    reminder.user = user
+    reminder.due_at = due_at
+    reminder.subject = " ".join(subject.split())[:200]
+    reminder.body = body
+    reminder.link = link
+    reminder.email = email
+    reminder.full_clean()
+    reminder.save()
+    return reminder
+
+
+def reminder_cancel(*, key: str) -> bool:
+    """Forget a reminder not yet delivered; whether there was one."""
+    deleted, _rows = Reminder.objects.filter(key=key, delivered_at__isnull=True).delete()
+    return bool(deleted)
+
+
+def reminder_deliver(
+    *, user: User, key: str, subject: str, body: str = "", link: str = "", email: bool = False
+) -> Message:
+    """Put a Reminder message in the user's inbox now, tell their tabs, and mail it if
+    asked. Idempotent by `key`: delivered twice (two workers, a retry), it appears once."""
+    existing = Message.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = Message(
+                kind=Message.Kind.REMINDER,
+                key=key,
+                subject=" ".join(subject.split())[:200],
+                body=body.strip(),
+                link=link,
+            )
+            message.full_clean(validate_constraints=False)
+            message.save()
+            inbox = _deliver(message, [user], sent_copy=False)
+            _received_events(message, inbox)
+            if email and user.email:
+                transaction.on_commit(lambda: _mail_reminder(user, message))
+    except IntegrityError:  # delivered meanwhile by another worker
+        return Message.objects.get(key=key)
+    return message
+
+
+def _mail_reminder(user: User, message: Message) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(
+        subject=_("Reminder: %(subject)s") % {"subject": message.subject},
+        message="\n\n".join(p for p in (message.subject, message.body, message.link) if p),
+        from_email=None,
+        recipient_list=[user.email],
+        fail_silently=True,
+    )
+
+
+def reminders_deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Deliver the reminders that are due (a periodic task; safe to run on many workers)."""
+    now = now or timezone.now()
+    delivered = 0
+    with transaction.atomic():
+        due = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(delivered_at__isnull=True, due_at__lte=now)
+            .select_related("user")
+            .order_by("due_at")[:limit]
+        )
+        for reminder in due:
+            if reminder.user.is_active:
+                reminder_deliver(
+                    user=reminder.user,
+                    key=reminder.key,
+                    subject=reminder.subject,
+                    body=reminder.body,
+                    link=reminder.link,
+                    email=reminder.email,
+                )
+                delivered += 1
+            reminder.delivered_at = now
+            reminder.save(update_fields=["delivered_at"])
+    return delivered
+
+
+# --- announcements to markets ------------------------------------------------------------
+
+ANNOUNCEMENT_KEEP_AFTER_EXPIRY = timedelta(days=7)
+
+
+def region_group(region_id: int) -> str:
+    """Every socket of a user whose profile names this region joins it (messaging.handlers)."""
+    return f"messaging.region.{region_id}"
+
+
+@transaction.atomic
+def announcement_send(
+    *,
+    sender: User,
+    subject: str,
+    body: str,
+    regions: Iterable[Region],
+    expires_at: datetime,
+) -> Announcement:
+    """Announce to every user (of any company) whose profile includes one of `regions`:
+    stored once, read through the recipients' regions; connected recipients are told
+    through one event per region group, not one per person."""
+    if not sender.is_active or not sender.has_perm("accounts.send_announcements"):
+        raise PermissionDenied(_("Only people with the Announcer role can send announcements."))
+    chosen = list({r.pk: r for r in regions}.values())
+    if not chosen:
+        raise ApplicationError(_("Choose at least one region or market."), code="no_regions")
+    allowed = set(
+        account_selectors.region_list(user=sender)
+        .filter(pk__in=[r.pk for r in chosen])
+        .values_list("pk", flat=True)
+    )
+    if any(r.pk not in allowed for r in chosen):
+        raise ApplicationError(_("Choose regions and markets from the list."), code="bad_region")
+    now = timezone.now()
+    if expires_at <= now:
+        raise ApplicationError(_("Choose a date in the future."), code="expired")
+    announcement = Announcement(
+        sender=sender,
+        company_id=sender.company_id,
+        subject=" ".join(subject.split()),
+        body=body.strip(),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    announcement.full_clean()
+    announcement.save()
+    announcement.regions.set(chosen)
+    event = {
+        "type": "announcement.received",
+        "id": publicid.of(announcement),
+        "sender": account_selectors.person_data(sender),
+        "company": sender.company.name if sender.company else "",
+        "preview": announcement.preview,
+    }
+    groups = [region_group(r.pk) for r in chosen]
+
+    def tell() -> None:
+        for group in groups:  # a person in two of them hears it twice; the id tells
+            realtime.send_to_group(group, event)
+
+    transaction.on_commit(tell)
+    return announcement
+
+
+def _mark(announcement: Announcement, user: User) -> AnnouncementMark:
+    mark, _created = AnnouncementMark.objects.get_or_create(announcement=announcement, user=user)
+    return mark
+
+
+def announcement_mark_read(*, announcement: Announcement, user: User) -> None:
+    """Mark an announcement the user can see as read (the caller got it from the selector)."""
+    mark = _mark(announcement, user)
+    if mark.read_at is None:
+        mark.read_at = timezone.now()
+        mark.save(update_fields=["read_at"])
+        _mailbox_changed(user.pk)
+
+
+def announcement_delete(*, announcement: Announcement, user: User) -> None:
+    """Hide an announcement from this user for good (others still see it)."""
+    mark = _mark(announcement, user)
+    now = timezone.now()
+    mark.read_at = mark.read_at or now
+    mark.deleted_at = now
+    mark.save(update_fields=["read_at", "deleted_at"])
+    _mailbox_changed(user.pk)
+
+
+def announcements_set_wanted(*, user: User, wanted: bool) -> Preferences:
+    """Receive announcements to one's markets, or not."""
+    preferences, _created = Preferences.objects.update_or_create(
+        user=user, defaults={"announcements": wanted}
+    )
+    _mailbox_changed(user.pk)
+    return preferences
+
+
+def announcements_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete announcements expired more than a week ago, with everyone's marks."""
+    cutoff = (now or timezone.now()) - ANNOUNCEMENT_KEEP_AFTER_EXPIRY
+    deleted, _rows = Announcement.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

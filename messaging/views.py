@@ -1,5 +1,6 @@
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,6 +36,8 @@ def _folder_url(folder: str) -> str:
 @login_required
 def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
     """A folder of the user's messages with the unread count of every folder."""
+    if folder == "announcements":
+        return announcements(request)
     if folder not in selectors.FOLDERS:
         raise Http404
     page = Paginator(selectors.delivery_list(user=request.user, folder=folder), PAGE_SIZE).get_page(
@@ -273,3 +276,97 @@ def trash_empty(request: HttpRequest) -> HttpResponse:
         request, ngettext("%(n)d message deleted.", "%(n)d messages deleted.", n) % {"n": n}
     )
     return redirect(_folder_url("trash"))
+
+
+def announcements(request: HttpRequest) -> HttpResponse:
+    """Announcements to the user's regions and markets."""
+    user = request.user
+    page = Paginator(selectors.announcement_list(user=user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "messaging/announcements.html",
+        {
+            "folder": "announcements",
+            "folders": selectors.folder_list(user=user),
+            "page": page,
+            "wanted": selectors.announcements_wanted(user=user),
+            "may_announce": user.has_perm("accounts.send_announcements"),
+        },
+    )
+
+
+@require_GET
+@login_required
+def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One announcement; the page's script marks it read."""
+    announcement = selectors.announcement_get(user=request.user, pk=pk)
+    if announcement is None:
+        raise Http404
+    return render(
+        request,
+        "messaging/announcement_detail.html",
+        {
+            "announcement": announcement,
+            "folders": selectors.folder_list(user=request.user),
+            "folder": "announcements",
+        },
+    )
+
+
+@require_POST
+@login_required
+def announcement_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    announcement = selectors.announcement_get(user=request.user, pk=pk)
+    if announcement is None:
+        raise Http404
+    services.announcement_delete(announcement=announcement, user=request.user)
+    flash.success(request, _("Announcement deleted."))
+    return redirect("messaging:folder", folder="announcements")
+
+
+@require_POST
+@login_required
+def announcements_preference(request: HttpRequest) -> HttpResponse:
+    """Receive announcements to my markets, or not."""
+    wanted = request.POST.get("wanted") == "1"
+    services.announcements_set_wanted(user=request.user, wanted=wanted)
+    flash.success(
+        request,
+        _("You will receive announcements to your markets.")
+        if wanted
+        else _("You will no longer receive announcements."),
+    )
+    return redirect("messaging:folder", folder="announcements")
+
+
+@login_required
+def announce(request: HttpRequest) -> HttpResponse:
+    """Write an announcement to regions and markets (the Announcer role only)."""
+    user = request.user
+    if not user.has_perm("accounts.send_announcements"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = forms.AnnouncementForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                services.announcement_send(
+                    sender=user,
+                    subject=form.cleaned_data["subject"],
+                    body=form.cleaned_data["body"],
+                    regions=form.cleaned_data["regions"],
+                    expires_at=form.expires_at(),
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                flash.success(request, _("Announcement sent."))
+                return redirect("messaging:folder", folder="announcements")
+    else:
+        form = forms.AnnouncementForm(user=user)
+    return render(
+        request,
+        "messaging/announce.html",
+        {"form": form, "folders": selectors.folder_list(user=user), "folder": ""},
+    )

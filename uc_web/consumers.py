@@ -41,6 +41,7 @@ HANDLERS: dict[str, str] = {
 LIFECYCLE_HOOKS: list[str] = [
     "accounts.handlers",
     "calls.handlers",
+    "messaging.handlers",
 ]
 
 

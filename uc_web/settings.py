@@ -241,6 +241,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.contacts_trash_purge",
         "schedule": 3600.0,
     },
+    "messaging-reminders": {"task": "messaging.tasks.reminders_deliver_due", "schedule": 5.0},
+    "messaging-trash-purge": {"task": "messaging.tasks.trash_purge_expired", "schedule": 3600.0},
+    "messaging-announcements-purge": {
+        "task": "messaging.tasks.announcements_purge_expired",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------

@@ -21,6 +21,13 @@ class MessagesData extends EventTarget {
     live.onResync(() => this.load());
     live.on("mailbox.changed", () => this.load());
     live.on("message.received", (event) => this.received(event));
+    // one event per region: someone in two of them hears it twice
+    this.announced = new Set();
+    live.on("announcement.received", (event) => {
+      if (this.announced.has(event.id)) return;
+      this.announced.add(event.id);
+      this.received({ ...event, kind: "announcement", href: `/messages/announcements/${event.id}/` });
+    });
     document.addEventListener("turbo:load", () => this.paintFolders());
   }
 
@@ -69,9 +76,10 @@ class MessagesData extends EventTarget {
   async received(event) {
     await this.load();
     this.dispatchEvent(new CustomEvent("received", { detail: event }));
-    const name = event.sender?.name || this.text("reminder");
+    let name = event.sender?.name || this.text("reminder");
+    if (event.company) name = `${name} (${event.company})`;
     const title = this.text(`new-${event.kind}`);
-    const href = `/messages/${event.id}/`;
+    const href = event.href || `/messages/${event.id}/`;
     notice({
       title,
       text: this.text("from", { name, preview: event.preview }),

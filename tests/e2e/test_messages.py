@@ -178,3 +178,31 @@ def test_alice_records_a_mail_bob_plays_and_seeks_it_then_it_is_deleted_for_good
     expect(alices.get_by_text("Trash is empty.")).to_be_visible()
     assert not stored.exists()
     assert not Message.objects.exists()
+
+
+def test_an_announcement_appears_live_for_a_recipient_in_the_market(
+    new_page, alice, charlie, password
+):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Region
+
+    gb = Region.objects.get(kind="country", code="GB")
+    charlie.profile.regions.add(gb)
+    alice.groups.add(Group.objects.get(name="Announcer"))
+    charlies = signed_in(new_page, charlie, password)
+    alices = signed_in(new_page, alice, password)
+    alices.goto("/messages/folder/announcements/")
+    alices.get_by_role("link", name="Make an announcement").click()
+    alices.get_by_label("Subject*").fill("Spring prices")
+    alices.get_by_label("Announcement*").fill("New prices from 1 March.")
+    alices.get_by_role("combobox", name="Regions and markets*").fill("United Kingdom")
+    alices.get_by_role("option", name=re.compile("United Kingdom")).click()
+    alices.get_by_role("button", name="Send announcement").click()
+    expect(alices.get_by_text("Announcement sent.")).to_be_visible()
+
+    expect(badge(charlies)).to_have_text(re.compile(r"^1"))
+    expect(charlies.locator("[data-notice]")).to_contain_text("Northwind Trading")
+    charlies.locator("[data-notice]").get_by_role("link", name="Open the message").click()
+    expect(charlies.get_by_role("heading", name="Spring prices")).to_be_visible()
+    expect(badge(charlies)).to_be_hidden()

@@ -1,4 +1,5 @@
-// One message: opening it marks it read (a POST, so the GET of the page changes nothing).
+// One message or announcement: opening it marks it read (a POST, so the GET of the page
+// changes nothing).
 import { api } from "../api.js";
 import { PageController } from "../controller.js";
 import { messagesData } from "../messages.js";
@@ -8,7 +9,8 @@ export default class extends PageController {
     messagesData.paintFolders();
     if (this.element.hasAttribute("data-unread")) {
       this.element.removeAttribute("data-unread");
-      api("POST", `messages/${this.element.dataset.messageId}/read/`).then(() => messagesData.load());
+      const url = this.element.dataset.readUrl || `messages/${this.element.dataset.messageId}/read/`;
+      api("POST", url).then(() => messagesData.load());
     }
   }
 }
