@@ -166,6 +166,12 @@ class Delivery(models.Model):
                 condition=models.Q(deleted_at__isnull=True),
                 name="delivery_folder",
             ),
+            # the Inbox and Sent (every kind), newest first
+            models.Index(
+                fields=["owner", "box", "-created_at"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="delivery_box",
+            ),
             # unread counts per folder
             models.Index(
                 fields=["owner", "kind"],
