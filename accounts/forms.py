@@ -69,10 +69,12 @@ class SetupForm(forms.Form):
 class _OnDemandMixin:
     """Renders only the chosen option(s) (and a blank one); the browser loads the rest from
     `data-choices-url` when the list is opened (static/js/choices.js). Validation still
-    knows every choice."""
+    knows every choice. `kind` names a list of /api/v1/choices/<kind>/, or `url_name` another
+    view answering the same shape (e.g. the people one may message)."""
 
-    def __init__(self, kind: str, attrs: dict[str, Any] | None = None):
+    def __init__(self, kind: str, attrs: dict[str, Any] | None = None, url_name: str = ""):
         super().__init__({**(attrs or {}), "data-choices": kind})  # type: ignore[call-arg]
+        self.url_name = url_name
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         from django.urls import reverse
@@ -81,7 +83,9 @@ class _OnDemandMixin:
         kind = context["widget"]["attrs"]["data-choices"]
         context["widget"]["attrs"].update(
             {
-                "data-choices-url": reverse("api:choices", args=[kind]),
+                "data-choices-url": (
+                    reverse(self.url_name) if self.url_name else reverse("api:choices", args=[kind])
+                ),
                 "data-no-results": _("Nothing matches."),
                 "data-loading-label": _("Loading…"),
             }

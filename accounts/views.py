@@ -96,6 +96,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
         "blocked": selectors.block_list(user=user).filter(blocked=someone).exists(),
         "linked_contacts": contact_selectors.contact_list(user=user).filter(linked_user=someone),
         "is_me": someone.pk == user.pk,
+        "may_message": selectors.may_reach(user=user, other=someone),
     }
     return render(request, "accounts/person.html", context)
 

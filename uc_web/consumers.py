@@ -47,6 +47,7 @@ HANDLERS: dict[str, str] = {
 LIFECYCLE_HOOKS: list[str] = [
     "accounts.handlers",
     "calls.handlers",
+    "messaging.handlers",
 ]
 
 

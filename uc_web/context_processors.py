@@ -16,9 +16,9 @@ MONITOR_GROUPS = [
 MONITOR_ACTIONS = [
     ("call", _("Call"), "bi-telephone", True),
     ("video", _("Video call"), "bi-camera-video", True),
-    ("text", _("Send text message"), "bi-chat-text", False),
-    ("voicemail", _("Send voice mail"), "bi-mic", False),
-    ("videomail", _("Send video mail"), "bi-film", False),
+    ("text", _("Send text message"), "bi-chat-text", True),
+    ("voicemail", _("Send voice mail"), "bi-mic", True),
+    ("videomail", _("Send video mail"), "bi-film", True),
     ("contact", _("View contact"), "bi-person-vcard", True),
     ("crm", _("View CRM records"), "bi-journal-text", False),
     ("favourite", _("Add to Favourites"), "bi-star", True),

@@ -249,6 +249,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.contacts_trash_purge",
         "schedule": 3600.0,
     },
+    "messaging-reminders": {"task": "messaging.tasks.reminders_deliver_due", "schedule": 5.0},
+    "messaging-trash-purge": {"task": "messaging.tasks.trash_purge_expired", "schedule": 3600.0},
+    "messaging-announcements-purge": {
+        "task": "messaging.tasks.announcements_purge_expired",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------
@@ -327,6 +333,15 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Voice and video mail (messaging.media): an upload stops being read past this size.
+MESSAGE_UPLOAD_MAX_BYTES = env.int("MESSAGE_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# Production: hand recorded messages to the proxy after the permission check, e.g.
+# "/protected-media/" with nginx `location /protected-media/ { internal; alias MEDIA_ROOT/; }`.
+PRIVATE_MEDIA_ACCEL_PREFIX = env.str("PRIVATE_MEDIA_ACCEL_PREFIX", default="")
+if PRIVATE_MEDIA_ACCEL_PREFIX and not (
+    PRIVATE_MEDIA_ACCEL_PREFIX.startswith("/") and PRIVATE_MEDIA_ACCEL_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured("PRIVATE_MEDIA_ACCEL_PREFIX must start and end with /")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -39,6 +39,7 @@ api_v1 = [
     path("", include("contacts.api_urls")),
     path("", include("calls.api_urls")),
     path("", include("diary.api_urls")),
+    path("", include("messaging.api_urls")),
 ]
 
 urlpatterns = [
@@ -63,6 +64,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("calls/", include("calls.urls")),
     path("diary/", include("diary.urls")),
+    path("messages/", include("messaging.urls")),
     path("accounts/", include("allauth.urls")),
     # After allauth's own pattern of this name, so that reverse() writes this one: the
     # user's public id instead of allauth's base-36 primary key (a "." where allauth has

@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 # Sections whose issues have not landed yet: nav entry -> page title.
 COMING_SOON = {
-    "messages": _("Messages"),
     "crm": _("CRM"),
 }
 
@@ -50,6 +49,7 @@ HELP_TOPICS = {
     "phone-numbers": _("Phone numbers"),
     "online-monitor": _("Online Monitor"),
     "calls": _("Calls"),
+    "messages": _("Messages"),
     "diary": _("Diary"),
     "connection": _("The live connection"),
     "api": _("The API"),

@@ -41,7 +41,7 @@ def test_the_menu_opens_by_button_and_keyboard_with_unbuilt_items_disabled(
     menu = page.get_by_role("menu", name="Options")
     expect(menu).to_be_visible()
     expect(menu.get_by_role("menuitem", name="Call", exact=True)).to_be_focused()
-    expect(menu.get_by_role("menuitem", name="Send voice mail")).to_be_disabled()
+    expect(menu.get_by_role("menuitem", name="View CRM records")).to_be_disabled()
     expect(menu.get_by_role("menuitem", name="Block")).to_be_enabled()
     page.keyboard.press("ArrowDown")
     expect(menu.get_by_role("menuitem", name="Video call")).to_be_focused()

@@ -68,7 +68,9 @@ def test_pages_load_no_script_or_style_from_elsewhere(client, alice):
         "/",
         "/help/",
         "/help/connection/",
-        "/soon/messages/",
+        "/soon/diary/",
+        "/messages/",
+        "/messages/new/",
         "/accounts/password/change/",
     ]:
         html = client.get(path).content.decode()
@@ -86,7 +88,7 @@ def test_every_page_loads_one_script_in_its_head_and_none_in_its_body(client, al
     """Page scripts are controllers of the one module (docs/realtime.md): a script tag in a
     page's body would run on its first visit only."""
     client.force_login(alice)
-    for path in ["/", "/contacts/", "/calls/", "/profile/", "/monitor/", "/help/"]:
+    for path in ["/", "/contacts/", "/calls/", "/messages/", "/profile/", "/monitor/", "/help/"]:
         html = client.get(path).content.decode()
         head, body = html.split("<body", 1)
         assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", head) == ["/static/js/app.js"], path
@@ -110,8 +112,8 @@ def test_the_home_page_leads_to_every_built_section_and_marks_the_rest(client, a
         "/contacts/",
         "/monitor/",
         "/calls/",
+        "/messages/",
         "/diary/",
-        "/soon/messages/",
         "/soon/crm/",
     ]
 

@@ -79,9 +79,10 @@ class UploadSizeLimitHandler(FileUploadHandler):
     missing from request.FILES; `too_large(request, field)` tells the view why.
     """
 
-    def __init__(self, request: HttpRequest | None = None):
+    def __init__(self, request: HttpRequest | None = None, max_bytes: int = MAX_UPLOAD_BYTES):
         super().__init__(request)
         self.received = 0
+        self.max_bytes = max_bytes
 
     def new_file(self, *args: object, **kwargs: object) -> None:
         super().new_file(*args, **kwargs)  # type: ignore[arg-type]
@@ -89,7 +90,7 @@ class UploadSizeLimitHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
-        if self.received > MAX_UPLOAD_BYTES:
+        if self.received > self.max_bytes:
             if self.request is not None:
                 skipped = getattr(self.request, "uploads_too_large", set())
                 skipped.add(self.field_name)
@@ -105,7 +106,9 @@ def limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     """Cap a view's file uploads at MAX_UPLOAD_BYTES while the body is read, then check CSRF.
 
     The upload handler must be in place before anything reads request.POST, which the CSRF
-    middleware would do; so CSRF is checked here instead, right after.
+    middleware would do; so CSRF is checked here instead, right after. (A REST framework
+    view installs UploadSizeLimitHandler in its `initialize_request` instead, see
+    messaging.api.)
     """
     protected = csrf_protect(view)
 
@@ -205,14 +208,17 @@ def _encode(image: Image.Image) -> bytes:
 
 
 def image_prepare(
-    upload: IO[bytes], *, fit: Literal["crop", "contain"] = "crop"
+    upload: IO[bytes],
+    *,
+    fit: Literal["crop", "contain"] = "crop",
+    sizes: dict[str, int] | None = None,
 ) -> dict[str, bytes]:
     """Validate an upload and return the re-encoded bytes of each size (nothing stored)."""
     data = _read_capped(upload)
     _refuse_markup(data)
     with _open(data) as image:
         pixels = _decode(image)
-    return {name: _encode(_resize(pixels, size, fit)) for name, size in SIZES.items()}
+    return {name: _encode(_resize(pixels, size, fit)) for name, size in (sizes or SIZES).items()}
 
 
 def image_store(

@@ -246,6 +246,10 @@ export default class extends PageController {
     if (action === "contact") {
       go(`/people/${person.id}/`);
       return;
+    } else if (action === "text" || action === "voicemail" || action === "videomail") {
+      const kind = { text: "text", voicemail: "voice", videomail: "video" }[action];
+      go(`/messages/new/?kind=${kind}&to=${encodeURIComponent(person.id)}`);
+      return;
     } else if (action === "favourite") {
       result = await api(person.favourite ? "DELETE" : "PUT", `monitor/favourites/${person.id}/`);
     } else if (action === "remove") {
