@@ -1,18 +1,20 @@
 """Where the diary tells people things: the one seam between the diary and messaging.
 
 Every notice the diary gives goes through one function here, called by diary.services
-inside `transaction.on_commit`. Today each sends a live event to the person's open tabs
-(uc_web.lib.realtime) and, for people outside the service, an email with an .ics file.
-When messaging (issue 14) lands, each function also stores the matching message through
-messaging's services (an Invitation message with Accept / Tentative / Decline, the
-organiser's answer notice, a Reminder message, marked late when it is); nothing else in
-the diary changes. The events are described in docs/realtime.md ("Diary").
+inside `transaction.on_commit`. A due reminder becomes a Reminder message through
+messaging's reminder service (docs/messaging.md); invitations and answers are live events
+(a notice on the person's tabs) and, for people outside the service, an email with an .ics
+file. The events are described in docs/realtime.md ("Diary").
 """
+
+import datetime as dt
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts import dates
 from diary.models import Appointment, Attendee
 from uc_web.lib import publicid, realtime
 
@@ -77,11 +79,28 @@ def appointment_changed(user_ids: list[int], appointment_id: str) -> None:
 
 
 def reminder_due(
-    *, user_id: int, appointment: Appointment, occurrence_start: str, late: bool
+    *, key: str, user_id: int, appointment: Appointment, occurrence_start: str, late: bool
 ) -> None:
-    """A reminder is due: a live toast on the person's tabs.
-    Messaging: store a Reminder message (marked late when `late`), and email it when the
-    person chose email reminders."""
+    """A reminder is due: a Reminder message in the person's inbox (messaging tells their
+    tabs, which show the notice), and `diary.reminder` for an open diary page.
+
+    `key` names this reminder of this occurrence once: delivered twice, it appears once."""
+    from accounts.models import User
+    from messaging import services as messaging
+
+    user = User.objects.get(pk=user_id)
+    start = dt.datetime.fromisoformat(occurrence_start)
+    when = dates.date_text(start, user) if appointment.all_day else dates.datetime_text(start, user)
+    subject = _("%(title)s, %(when)s") % {"title": appointment.title, "when": when}
+    if late:
+        subject = _("%(subject)s (late)") % {"subject": subject}
+    messaging.reminder_deliver(
+        user=user,
+        key=key,
+        subject=subject,
+        body=appointment.location,
+        link=f"{reverse('diary:calendar')}?view=day&date={dates.local(start, user).date()}",
+    )
     realtime.send_to_users(
         [user_id],
         {

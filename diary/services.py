@@ -666,8 +666,8 @@ def reminders_fire(*, now: dt.datetime | None = None) -> list[ReminderSent]:
         sent.append(row)
         start = due.occurrence_start.isoformat()
         transaction.on_commit(
-            lambda d=due, s=start, lt=late: notify.reminder_due(
-                user_id=d.user_id, appointment=d.appointment, occurrence_start=s, late=lt
+            lambda d=due, s=start, lt=late, k=f"diary.reminder:{row.pk}": notify.reminder_due(
+                key=k, user_id=d.user_id, appointment=d.appointment, occurrence_start=s, late=lt
             )
         )
     return sent

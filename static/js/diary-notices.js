@@ -28,14 +28,6 @@ export function startDiaryNotices() {
     const status = { accepted: l.labelDiaryAccepted || "accepted", tentative: l.labelDiaryTentative || "tentative", declined: l.labelDiaryDeclined || "declined" }[event.status] || event.status;
     notice({ title: event.title, text: `${event.attendee}: ${status}` });
   });
-  live.on("diary.reminder", (event) => {
-    const l = labels();
-    const late = event.late ? ` (${l.labelDiaryLate || "late"})` : "";
-    notice({
-      title: `${l.labelDiaryReminder || "Reminder"}${late}`,
-      text: `${event.title}, ${when(event.start)}`,
-      href: `/diary/?view=day&date=${event.start.slice(0, 10)}`,
-      linkText: l.labelDiaryOpen || "Open in the diary",
-    });
+  // diary.reminder: the Reminder message it comes with is announced by messages.js.
   });
 }

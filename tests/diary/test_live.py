@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from asgiref.sync import sync_to_async
 
-from diary import services
+from diary import notify, services
+from messaging.models import Delivery
 from tests.diary.factories import appointment
 from tests.fixtures.sockets import next_of, quiet_but_presence
 from uc_web.lib import publicid
@@ -47,6 +48,10 @@ async def test_a_due_reminder_arrives_on_the_owners_tab(alice, bob, connect):
     )
     await next_of(a, "diary.changed")
     await sync_to_async(services.reminders_fire)(now=dt.datetime(2026, 3, 4, 9, 55, tzinfo=UTC))
+    # It is a Reminder message in her inbox, which her tabs hear of (and show).
+    received = await next_of(a, "message.received")
+    assert received["kind"] == "reminder" and received["sender"] is None
+    assert received["preview"].startswith("Call the bank, ") and "late" not in received["preview"]
     reminder = await next_of(a, "diary.reminder")
     assert reminder == {
         "type": "diary.reminder",
@@ -55,4 +60,32 @@ async def test_a_due_reminder_arrives_on_the_owners_tab(alice, bob, connect):
         "start": "2026-03-04T10:00:00+00:00",
         "late": False,
     }
+    # Fired again (a second runner, a restart), nothing new arrives.
+    assert (
+        await sync_to_async(services.reminders_fire)(now=dt.datetime(2026, 3, 4, 9, 56, tzinfo=UTC))
+        == []
+    )
     assert await quiet_but_presence(b)
+    assert await quiet_but_presence(a)
+    held = await sync_to_async(list)(
+        Delivery.objects.filter(owner=alice).values_list("message__kind", "message__link")
+    )
+    assert held == [("reminder", "/diary/?view=day&date=2026-03-04")]
+
+
+async def test_a_reminder_delivered_twice_appears_once(alice, connect):
+    row = await sync_to_async(appointment)(
+        alice, "Call the bank", start=dt.datetime(2026, 3, 4, 10, tzinfo=UTC), reminders=[5]
+    )
+    for _ in range(2):
+        await sync_to_async(notify.reminder_due)(
+            key="diary.reminder:1",
+            user_id=alice.pk,
+            appointment=row,
+            occurrence_start="2026-03-04T10:00:00+00:00",
+            late=True,
+        )
+    subjects = await sync_to_async(list)(
+        Delivery.objects.filter(owner=alice).values_list("message__subject", flat=True)
+    )
+    assert len(subjects) == 1 and subjects[0].endswith("(late)")
