@@ -2,15 +2,11 @@ from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.db import transaction
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from uc_web import views
-
-admin.site.site_header = _("UC Web administration")
-admin.site.site_title = _("UC Web admin")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
