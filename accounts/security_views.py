@@ -2,14 +2,16 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts import api_tokens
+from accounts import api_tokens, audit
+from accounts.models import AuditEvent
 from uc_web.lib.exceptions import ApplicationError
 
 TURBO_STREAM = "text/vnd.turbo-stream.html"
@@ -66,3 +68,42 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
     )
     return redirect(reverse("accounts:tokens"))
+
+
+class AuditFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Event"),
+        required=False,
+        choices=[("", _("All events"))] + list(AuditEvent.Kind.choices),
+    )
+    who = forms.CharField(label=_("Account (email contains)"), required=False, max_length=254)
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The company's security events for its admins, newest first, filterable."""
+    form = AuditFilterForm(request.GET or None)
+    events = audit.audit_event_list(user=request.user)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            if form.cleaned_data["kind"]:
+                events = events.filter(kind=form.cleaned_data["kind"])
+            if form.cleaned_data["who"]:
+                events = events.filter(subject_email__icontains=form.cleaned_data["who"])
+        else:
+            status = 400
+            events = events.none()
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/audit.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=status,
+    )

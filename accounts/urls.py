@@ -19,6 +19,7 @@ urlpatterns = [
     path("company/<company:pk>/logo-<slug:size>.webp", views.company_logo, name="company-logo"),
     path("company/markets/<region:pk>/delete/", views.market_delete, name="market-delete"),
     path("company/users/", views.users, name="users"),
+    path("company/audit/", security_views.audit_log, name="audit"),
     path(
         "company/invitations/<user:pk>/<slug:action>/",
         views.invitation_action,
