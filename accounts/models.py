@@ -70,6 +70,14 @@ class Company(models.Model):
         validators=[validate_country],
         help_text=_("Phone numbers without a country code are read as numbers of this country."),
     )
+    mfa_required = models.BooleanField(
+        _("two-factor sign-in required"),
+        default=False,
+        help_text=_(
+            "Everyone must sign in with a second factor (an authenticator app or a security "
+            "key); people without one are sent to set it up before anything else."
+        ),
+    )
 
     class Meta:
         verbose_name = _("company")

@@ -201,6 +201,26 @@ def company_update(*, company: Company, by: User, data: dict[str, Any]) -> Compa
     return company
 
 
+@transaction.atomic
+def company_mfa_required_set(
+    *, company: Company, by: User, required: bool, request: Any = None
+) -> Company:
+    """Require (or stop requiring) two-factor sign-in for everyone in the company."""
+    _check_company_admin(company=company, by=by)
+    if company.mfa_required != required:
+        company.mfa_required = required
+        company.save(update_fields=["mfa_required"])
+        audit.record(
+            kind=audit.Kind.MFA_REQUIREMENT_CHANGED,
+            subject=by,
+            actor=by,
+            company=company,
+            request=request,
+            detail="required" if required else "no longer required",
+        )
+    return company
+
+
 def company_regions_set(*, company: Company, by: User, regions: Iterable[Region]) -> Company:
     """Set the countries and markets the company serves."""
     _check_company_admin(company=company, by=by)

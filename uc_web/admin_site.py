@@ -81,6 +81,12 @@ class AdminSite(admin.AdminSite):
             admin_class = type(admin_class.__name__, (DeclaredLookupsOnly, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
 
+    def has_permission(self, request: HttpRequest) -> bool:
+        # Where the company requires two-factor sign-in, so does its administration.
+        from accounts import selectors
+
+        return super().has_permission(request) and not selectors.user_mfa_missing(user=request.user)
+
     def _next_url(self, request: HttpRequest) -> str:
         wanted = request.GET.get(REDIRECT_FIELD_NAME, "")
         if wanted and url_has_allowed_host_and_scheme(

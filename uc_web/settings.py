@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -116,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.FirstRunMiddleware",
+    "accounts.middleware.MfaRequiredMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
 ]
 
@@ -291,6 +293,13 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP), security keys and passkeys
+# (WebAuthn), and recovery codes. A company can require it (Company.mfa_required).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="UC Web")
+# Browsers allow WebAuthn on https and on http://localhost only; allauth checks the
+# origin's scheme itself unless told that plain http is fine (development and tests).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 3600)
 # Invitation e-mails (accounts) carry a set-password link that lasts longer.
 INVITATION_TIMEOUT = env.int("INVITATION_TIMEOUT", default=7 * 24 * 3600)
