@@ -75,10 +75,10 @@ def setup_django() -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # tasks run in this process; no broker needed
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uc_web.settings")
-    # as the servers it starts (bench/_server.py): the same development key signs sessions
-    os.environ.setdefault("DJANGO_DEBUG", "1")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
+    from _server import production_environment
+
+    production_environment()  # what production runs: DEBUG off
     import psycopg
 
     parts = urlsplit(url)

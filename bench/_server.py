@@ -5,6 +5,7 @@ the path). Everything listens on 127.0.0.1 and is stopped by its PID.
 """
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -13,6 +14,17 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_environment() -> None:
+    """DEBUG off, a key for this run, quiet logs: set in this process before django.setup().
+
+    The servers it starts inherit the environment, so every process of a run (this one signs
+    the sessions) shares the key.
+    """
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
 def free_port() -> int:
@@ -33,7 +45,8 @@ def start_daphne(port: int, log: Path) -> subprocess.Popen:
     It inherits this process's environment (DATABASE_URL, REDIS_URL, GC_THRESHOLDS, ...);
     its output goes to `log`, for when something fails.
     """
-    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "WARNING"}
+    production_environment()
+    env = dict(os.environ)
     log.parent.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]

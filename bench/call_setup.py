@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _server import free_port, percentile, start_daphne  # noqa: E402
+from _server import free_port, percentile, production_environment, start_daphne  # noqa: E402
 
 CALLS = int(os.environ.get("CALLS", 20))
 DB = ROOT / "var" / "bench-call-setup.sqlite3"
@@ -42,6 +42,7 @@ def prepare() -> tuple[str, str]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DB}{suffix}").unlink(missing_ok=True)
     os.environ.update(DATABASE_URL=f"sqlite:///{DB}", DJANGO_SETTINGS_MODULE="uc_web.settings")
+    production_environment()  # as the servers it starts: DEBUG off, the same key
     import django
 
     django.setup()
@@ -51,6 +52,7 @@ def prepare() -> tuple[str, str]:
     from accounts.models import Company
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest
     company = Company.objects.create(name="Bench Co")
     users = []
     for first, email in (("Alice", "alice@bench.example"), ("Bob", "bob@bench.example")):

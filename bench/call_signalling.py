@@ -32,7 +32,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _server import free_port, percentile, start_daphne  # noqa: E402
+from _server import free_port, percentile, production_environment, start_daphne  # noqa: E402
 
 PAIRS = int(os.environ.get("PAIRS", 200))
 ROUNDS = int(os.environ.get("ROUNDS", 5))
@@ -62,8 +62,7 @@ def prepare_database() -> list[tuple[str, str]]:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ.update(CHANNEL_LAYER_PREFIX=PREFIX, DJANGO_SETTINGS_MODULE="uc_web.settings")
-    # as the servers it starts (bench/_server.py): the same development key signs sessions
-    os.environ.setdefault("DJANGO_DEBUG", "1")
+    production_environment()  # as the servers it starts: DEBUG off, the same key
     import django
 
     django.setup()

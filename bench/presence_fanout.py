@@ -32,7 +32,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _server import free_port, percentile, start_daphne  # noqa: E402
+from _server import free_port, percentile, production_environment, start_daphne  # noqa: E402
 
 CLIENTS = int(os.environ.get("CLIENTS", 2000))
 WATCHERS = int(os.environ.get("WATCHERS", 500))
@@ -97,8 +97,7 @@ def prepare_database() -> list[str]:
 
     os.environ.update(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, CHANNEL_LAYER_PREFIX=PREFIX)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uc_web.settings")
-    # as the servers it starts (bench/_server.py): the same development key signs sessions
-    os.environ.setdefault("DJANGO_DEBUG", "1")
+    production_environment()  # as the servers it starts: DEBUG off, the same key
     import django
 
     django.setup()

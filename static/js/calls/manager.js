@@ -64,9 +64,22 @@ export class Calls {
     const layer = document.getElementById("call-layer");
     if (!layer || !("ResizeObserver" in window)) return;
     new ResizeObserver(() => {
-      const height = layer.getBoundingClientRect().height;
-      document.documentElement.style.setProperty("--call-layer-height", height ? `${Math.ceil(height) + 16}px` : "0px");
+      // Room from the layer's top edge (it sits fixed above the bottom margin) to the
+      // viewport's bottom, plus a little air.
+      const rect = layer.getBoundingClientRect();
+      const room = rect.height ? Math.ceil(window.innerHeight - rect.top) + 8 : 0;
+      document.documentElement.style.setProperty("--call-layer-height", `${room}px`);
     }).observe(layer);
+    // scroll-padding covers most of it, but Chromium scrolls a text field only until its
+    // caret is clear: bring the whole control above the layer.
+    document.addEventListener("focusin", (event) => {
+      const target = event.target;
+      if (!(target instanceof Element) || layer.contains(target)) return;
+      const top = layer.getBoundingClientRect();
+      if (!top.height) return;
+      const overlap = target.getBoundingClientRect().bottom - top.top + 8;
+      if (overlap > 0) window.scrollBy({ top: overlap, behavior: "instant" });
+    });
   }
 
   /** For tests and the console: the RTCPeerConnection in use. */
