@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import dates, roles, selectors, services
+from accounts import audit, dates, roles, selectors, services
 from accounts.models import Company, Profile, Region, User
 from uc_web.lib import phones
 
@@ -524,7 +524,8 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
         super().save_model(request, obj, form, change)
         if was_active and not obj.is_active:
-            services.user_deactivate(user=obj)  # also closes their sockets everywhere
+            # also closes their sockets everywhere
+            services.user_deactivate(user=obj, by=request.user)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if not change:
@@ -537,7 +538,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         super().save_related(request, form, formsets, change)
         if "groups" in form.cleaned_data:
             chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
-            services.user_roles_set(user=form.instance, roles_=chosen)
+            services.user_roles_set(user=form.instance, roles_=chosen, by=request.user)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
@@ -545,14 +546,22 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
             # A new password ends the user's other sessions; close their sockets too.
-            services.user_sessions_revalidate(user=User.objects.get(pk=unquote(id)))
+            changed = User.objects.get(pk=unquote(id))
+            services.user_sessions_revalidate(user=changed)
+            audit.record(
+                kind=audit.Kind.PASSWORD_CHANGED,
+                subject=changed,
+                actor=request.user,
+                request=request,
+                detail="set by an admin",
+            )
         return response
 
     @admin.action(description=_("Deactivate the selected users (keeps their history)"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = 0
         for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            services.user_deactivate(user=user)
+            services.user_deactivate(user=user, by=request.user)
             count += 1
         self.message_user(
             request,

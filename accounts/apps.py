@@ -15,8 +15,11 @@ class AccountsConfig(AppConfig):
         publicid.register("company", "accounts.company")
         publicid.register("region", "accounts.region")
         publicid.register("contact_request", "accounts.contactrequest")
+        publicid.register("api_token", "accounts.apitoken")
         register_converter(publicid.ResetUserConverter, "reset_user")
-        from accounts import regions, roles
+        from accounts import regions, roles, signals
+
+        signals.connect()
 
         # Like Django's own permissions: (re)created after migrate and after flush.
         post_migrate.connect(roles.ensure_roles, sender=self)

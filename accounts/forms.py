@@ -268,6 +268,18 @@ class CompanyForm(forms.Form):
         return phones.to_e164(self.cleaned_data.get("phone", ""), country=str(country))
 
 
+class SecurityForm(forms.Form):
+    mfa_required = forms.BooleanField(
+        label=_("Require two-factor sign-in for everyone in the company"),
+        required=False,
+        help_text=_(
+            "Each person then signs in with their password and a code from an authenticator "
+            "app or a security key. Anyone who has not set one up is taken to set it up at "
+            "their next page, and the administration pages need it too."
+        ),
+    )
+
+
 class LogoForm(forms.Form):
     logo = forms.FileField(
         label=_("New logo"),

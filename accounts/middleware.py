@@ -2,10 +2,12 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts import dates, selectors
 
@@ -59,4 +61,40 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
             dates.deactivate()
+        return self.get_response(request)
+
+
+# Paths a person without a second factor may still open when their company requires one:
+# setting it up (allauth.mfa, which may ask for the password again), signing out, help.
+_MFA_SETUP_PREFIXES = (
+    "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+    "/accounts/logout/",
+    "/help/",
+    "/static/",
+    "/healthz",
+    "/favicon.ico",
+    "/apple-touch-icon.png",
+)
+
+
+class MfaRequiredMiddleware:
+    """Where the company requires two-factor sign-in, a member without a second factor is
+    sent to set one up before any other page (the admin site and the API included)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(_MFA_SETUP_PREFIXES)
+            and selectors.user_mfa_missing(user=user)
+        ):
+            message = _("Your company requires two-factor sign-in: set it up to continue.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": str(message), "code": "mfa_required"}, status=403)
+            messages.warning(request, message)
+            return redirect(reverse("mfa_index"))
         return self.get_response(request)

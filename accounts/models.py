@@ -79,6 +79,14 @@ class Company(models.Model):
             "capacity."
         ),
     )
+    mfa_required = models.BooleanField(
+        _("two-factor sign-in required"),
+        default=False,
+        help_text=_(
+            "Everyone must sign in with a second factor (an authenticator app or a security "
+            "key); people without one are sent to set it up before anything else."
+        ),
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -504,3 +512,85 @@ class MonitorMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.person} {self.kind}"
+
+
+class ApiToken(models.Model):
+    """A key a program signs in to the API with, named by its owner.
+
+    Only the SHA-256 digest of the key is stored: the key is shown once, when it is made,
+    and neither a database dump nor an admin filter can give it back. (Keys are 256 random
+    bits, so a fast digest is enough; a slow password hash would only slow every request.)
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    # The first characters of the key, shown so its owner can tell which key is which.
+    prefix = models.CharField(_("starts with"), max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEvent(models.Model):
+    """Something that matters for the security of an account, for the company's admins.
+
+    Rows are only ever added (accounts.audit.record); the users named may later be
+    deactivated, so the email address is copied into `subject_email`.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset by e-mail")
+        MFA_ADDED = "mfa_added", _("Two-factor method added")
+        MFA_REMOVED = "mfa_removed", _("Two-factor method removed")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Recovery codes renewed")
+        MFA_REQUIREMENT_CHANGED = "mfa_requirement_changed", _("Two-factor requirement changed")
+        ROLES_CHANGED = "roles_changed", _("Roles changed")
+        INVITED = "invited", _("Invited")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation withdrawn")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject_email = models.CharField(_("account"), max_length=254, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="audit_company_recent"),
+            # "has this account signed in from this address?" (the sign-in throttle)
+            models.Index(fields=["subject", "kind", "ip"], name="audit_subject_kind_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.subject_email}"

@@ -27,6 +27,21 @@ def person_data(person: User) -> dict[str, str]:
     }
 
 
+def user_has_mfa(*, user: User) -> bool:
+    """Whether the user has a second factor (an authenticator app or a security key)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def user_mfa_missing(*, user: User) -> bool:
+    """Whether the user's company requires two-factor sign-in and the user has none yet."""
+    company = getattr(user, "company", None)
+    return bool(company is not None and company.mfa_required and not user_has_mfa(user=user))
+
+
 def company_exists() -> bool:
     """Whether first-run setup has happened."""
     return Company.objects.exists()

@@ -7,7 +7,7 @@ from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import presence, roles, selectors
+from accounts import audit, presence, roles, selectors
 from accounts.models import (
     Block,
     Company,
@@ -208,6 +208,26 @@ def company_update(*, company: Company, by: User, data: dict[str, Any]) -> Compa
     return company
 
 
+@transaction.atomic
+def company_mfa_required_set(
+    *, company: Company, by: User, required: bool, request: Any = None
+) -> Company:
+    """Require (or stop requiring) two-factor sign-in for everyone in the company."""
+    _check_company_admin(company=company, by=by)
+    if company.mfa_required != required:
+        company.mfa_required = required
+        company.save(update_fields=["mfa_required"])
+        audit.record(
+            kind=audit.Kind.MFA_REQUIREMENT_CHANGED,
+            subject=by,
+            actor=by,
+            company=company,
+            request=request,
+            detail="required" if required else "no longer required",
+        )
+    return company
+
+
 def company_regions_set(*, company: Company, by: User, regions: Iterable[Region]) -> Company:
     """Set the countries and markets the company serves."""
     _check_company_admin(company=company, by=by)
@@ -288,6 +308,7 @@ def user_invite(
         last_name=last_name,
         roles_=_check_roles(roles_),
     )
+    audit.record(kind=audit.Kind.INVITED, subject=user, actor=by, detail=", ".join(roles_))
     return user_invitation_send(user=user, by=by, base_url=base_url)
 
 
@@ -328,6 +349,7 @@ def user_invitation_revoke(*, user: User, by: User) -> None:
     The account goes, unless someone already called it (calls keep both people); then it
     is deactivated and its link made useless instead."""
     _check_pending_invitation(user=user, by=by)
+    audit.record(kind=audit.Kind.INVITATION_REVOKED, subject=user, actor=by)
     try:
         with transaction.atomic():
             user.delete()
@@ -347,18 +369,28 @@ def user_set_password(*, user: User, password: str) -> User:
     return user
 
 
-def user_deactivate(*, user: User) -> User:
+def user_deactivate(*, user: User, by: User | None = None) -> User:
     """Deactivate a user, keeping their history; their sockets close."""
     user.is_active = False
     user.save(update_fields=["is_active"])
+    audit.record(kind=audit.Kind.DEACTIVATED, subject=user, actor=by)
     user_sessions_revalidate(user=user)
     return user
 
 
-def user_roles_set(*, user: User, roles_: Iterable[Group]) -> User:
+def user_roles_set(*, user: User, roles_: Iterable[Group], by: User | None = None) -> User:
     """Set a user's role groups; only company admins use the admin site (is_staff)."""
     groups = list(roles_)
+    before = sorted(user.groups.values_list("name", flat=True))
     user.groups.set(groups)
+    after = sorted(g.name for g in groups)
+    if before != after:
+        audit.record(
+            kind=audit.Kind.ROLES_CHANGED,
+            subject=user,
+            actor=by,
+            detail=f"{', '.join(before) or '-'} → {', '.join(after) or '-'}",
+        )
     is_admin = any(g.name == roles.COMPANY_ADMIN for g in groups)
     if not user.is_superuser and user.is_staff != is_admin:
         user.is_staff = is_admin

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import security_views, views
 
 app_name = "accounts"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     path("setup/", views.setup, name="setup"),
     path("monitor/", views.monitor, name="monitor"),
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", security_views.tokens, name="tokens"),
+    path("profile/tokens/<api_token:pk>/revoke/", security_views.token_revoke, name="token-revoke"),
     path("profile/photo/remove/", views.profile_photo_remove, name="photo-remove"),
     path("people/<user:pk>/", views.person, name="person"),
     path("people/<user:pk>/<slug:action>/", views.person_action, name="person-action"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("company/<company:pk>/logo-<slug:size>.webp", views.company_logo, name="company-logo"),
     path("company/markets/<region:pk>/delete/", views.market_delete, name="market-delete"),
     path("company/users/", views.users, name="users"),
+    path("company/audit/", security_views.audit_log, name="audit"),
     path(
         "company/invitations/<user:pk>/<slug:action>/",
         views.invitation_action,

@@ -29,6 +29,7 @@ from accounts.forms import (
     PhotoForm,
     PreferencesForm,
     RegionsForm,
+    SecurityForm,
     SetupForm,
 )
 from accounts.models import Company, Profile
@@ -324,7 +325,7 @@ def company_logo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
     return _image_response(getattr(company, f"logo_{size}"))
 
 
-COMPANY_SECTIONS = ("details", "logo", "regions", "market")
+COMPANY_SECTIONS = ("details", "logo", "regions", "market", "security")
 
 
 @login_required
@@ -359,6 +360,9 @@ def company(request: HttpRequest) -> HttpResponse:
             initial={"regions": list(company.regions.all())},
         ),
         "market": MarketForm(**data("market"), prefix="market"),
+        "security": SecurityForm(
+            **data("security"), prefix="security", initial={"mfa_required": company.mfa_required}
+        ),
     }
     if section is not None:
         form = forms_[section]
@@ -371,6 +375,13 @@ def company(request: HttpRequest) -> HttpResponse:
                 elif section == "logo":
                     services.company_logo_set(
                         company=company, by=request.user, upload=form.cleaned_data["logo"]
+                    )
+                elif section == "security":
+                    services.company_mfa_required_set(
+                        company=company,
+                        by=request.user,
+                        required=form.cleaned_data["mfa_required"],
+                        request=request,
                     )
                 elif section == "regions":
                     services.company_regions_set(

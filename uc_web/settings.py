@@ -79,7 +79,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "uc_web.admin_site.AdminConfig",  # Django's admin, signed in to through allauth
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,8 +89,8 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crispy_forms",
@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.FirstRunMiddleware",
+    "accounts.middleware.MfaRequiredMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
 ]
 
@@ -286,13 +287,33 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[UC Web] "
-# allauth's defaults throttle failed logins and reset mails; kept on, tunable by env.
+# Failed sign-ins are limited per address (allauth's "login_failed", IP rates only) and per
+# account, where only attempts from addresses the account has never signed in from count
+# (accounts.adapter.AccountAdapter): a stranger cannot lock a colleague out.
+ACCOUNT_RATE_LIMIT_LOGIN_FAILED_ACCOUNT = env.str(
+    "ACCOUNT_RATE_LIMIT_LOGIN_FAILED_ACCOUNT", default="5/5m/key"
+)
+_LOGIN_FAILED = env.str("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,100/h/ip")
+if any(not rate.strip().endswith("/ip") for rate in _LOGIN_FAILED.split(",")) or any(
+    not rate.strip().endswith("/key") for rate in ACCOUNT_RATE_LIMIT_LOGIN_FAILED_ACCOUNT.split(",")
+):
+    raise ImproperlyConfigured(
+        "ACCOUNT_RATE_LIMIT_LOGIN_FAILED takes per-address rates (n/period/ip) and "
+        "ACCOUNT_RATE_LIMIT_LOGIN_FAILED_ACCOUNT per-account rates (n/period/key)."
+    )
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("ACCOUNT_RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "login_failed": _LOGIN_FAILED,
     "reset_password": env.str("ACCOUNT_RATE_LIMIT_RESET_PASSWORD", default="20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP), security keys and passkeys
+# (WebAuthn), and recovery codes. A company can require it (Company.mfa_required).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="UC Web")
+# Browsers allow WebAuthn on https and on http://localhost only; allauth checks the
+# origin's scheme itself unless told that plain http is fine (development and tests).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 3600)
 # Invitation e-mails (accounts) carry a set-password link that lasts longer.
 INVITATION_TIMEOUT = env.int("INVITATION_TIMEOUT", default=7 * 24 * 3600)
@@ -349,7 +370,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -2,7 +2,6 @@ from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.db import transaction
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -11,9 +10,6 @@ from uc_web import views
 
 handler404 = "uc_web.views.error_404"
 handler500 = "uc_web.views.error_500"
-
-admin.site.site_header = _("UC Web administration")
-admin.site.site_title = _("UC Web admin")
 
 api_v1 = [
     path("me/", accounts_api.MeView.as_view(), name="me"),

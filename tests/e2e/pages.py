@@ -76,6 +76,8 @@ def make_pages(alice, bob, charlie) -> Pages:
             reverse("accounts:profile"),
             reverse("accounts:company"),
             reverse("accounts:users"),
+            reverse("accounts:tokens"),
+            reverse("accounts:audit"),
             reverse("accounts:person", args=[charlie.pk]),
             reverse("help"),
             reverse("help-topic", args=["online-monitor"]),

@@ -21,9 +21,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
+from accounts import api_tokens
 from accounts.models import ContactRequest
 from calls.models import Call
 from contacts import services as contact_services
@@ -97,8 +97,8 @@ def world(alice, bob, charlie, settings):
         "blocks": publicid.of(bob),
     }
     tokens = {
-        "user": Token.objects.create(user=bob).key,
-        "company admin": Token.objects.create(user=alice).key,
+        "user": api_tokens.api_token_create(user=bob, name="fuzz")[1],
+        "company admin": api_tokens.api_token_create(user=alice, name="fuzz")[1],
     }
     return ids, tokens
 

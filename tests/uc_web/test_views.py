@@ -4,7 +4,8 @@ import re
 
 import pytest
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
+
+from accounts import api_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +47,8 @@ def test_me_tells_alice_about_herself_only(client, alice, charlie):
 
 
 def test_a_token_authenticates_api_calls(client, bob):
-    token = Token.objects.create(user=bob)
-    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = api_tokens.api_token_create(user=bob, name="script")
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.json()["email"] == bob.email
     forged = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert forged.status_code in (401, 403) and bob.email not in forged.content.decode()
