@@ -1,58 +1,13 @@
 """Redis restarted under the app: the Online Monitor converges again, with no reload."""
 
-import subprocess
-import time
-
 import pytest
-import redis
 from playwright.sync_api import expect
 
 from tests.e2e.test_presence import WIDE, monitor_entry
 from tests.fixtures.live import sign_in, start_daphne, stop_daphne
+from tests.fixtures.redis_server import PrivateRedis
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a Unix socket; stopped by its PID."""
-
-    def __init__(self, directory):
-        self.socket = directory / "redis.sock"
-        self.url = f"unix://{self.socket}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                "0",
-                "--unixsocket",
-                str(self.socket),
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis.Redis(unix_socket_path=str(self.socket)).ping():
-                    return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture
