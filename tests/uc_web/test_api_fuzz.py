@@ -27,6 +27,7 @@ from accounts import api_tokens
 from accounts.models import ContactRequest
 from calls.models import Call
 from contacts import services as contact_services
+from tests.calls.factories import CallFactory
 from uc_web.lib import publicid
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +87,15 @@ def world(alice, bob, charlie, settings):
     )
     group = contact_services.group_create(by=alice, book=book, name="Friends")
     request = ContactRequest.objects.create(sender=charlie, recipient=alice)
-    call = Call.objects.create(caller=bob, callee=alice, media="audio", caller_device="d")
+    call = CallFactory(
+        caller=bob,
+        callee=alice,
+        media="audio",
+        state=Call.State.RINGING,
+        end_reason="",
+        answered_at=None,
+        ended_at=None,
+    )
     ids = {
         "address-books": publicid.of(book),
         "contacts": publicid.of(contact),
