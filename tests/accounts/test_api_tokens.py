@@ -42,6 +42,8 @@ def test_the_key_is_shown_once_and_the_database_holds_no_clear_token(bob):
     # Shown once: the page shows only its first characters afterwards.
     page = client.get(reverse("accounts:tokens")).content.decode()
     assert key not in page and key[:10] in page and "Backup script" in page
+    # The page leads to the API's help and its interactive documentation.
+    assert f'href="{reverse("api-docs")}"' in page and reverse("help-topic", args=["api"]) in page
     # No column of any table holds the key (or its secret part) in clear.
     secret = key[len(api_tokens.KEY_PREFIX) :]
     with connection.cursor() as cursor:
