@@ -1,6 +1,6 @@
 // Diary notices on every page, started once from app.js: an invitation arriving, an
-// answer to one of my invitations, a reminder falling due (docs/realtime.md, "Diary").
-// When messaging lands these also become messages in Messages; the toasts stay.
+// answer to one of my invitations (docs/realtime.md, "Diary"). A reminder falling due is a
+// Reminder message, announced by messages.js.
 import { live } from "./live.js";
 import { notice } from "./notices.js";
 
@@ -29,5 +29,4 @@ export function startDiaryNotices() {
     notice({ title: event.title, text: `${event.attendee}: ${status}` });
   });
   // diary.reminder: the Reminder message it comes with is announced by messages.js.
-  });
 }
