@@ -163,9 +163,7 @@ class MessageListView(generics.ListAPIView):
         serializer = SendSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        reply_to = None
-        if data.get("reply_to") is not None:
-            reply_to = _delivery(request, data["reply_to"]).message
+        reply_to = _replied_message(request, data)
         message = services.message_send(
             sender=request.user,
             recipients=list(data["to"]),
@@ -173,8 +171,20 @@ class MessageListView(generics.ListAPIView):
             body=data["body"],
             reply_to=reply_to,
         )
-        sent = selectors.delivery_list(user=request.user, folder="sent").get(message=message)
-        return Response(DeliverySerializer(sent).data, status=status.HTTP_201_CREATED)
+        return _sent_copy_response(request, message)
+
+
+def _replied_message(request: Request, data: dict[str, Any]) -> Any:
+    """The message a new one answers (one of the sender's own copies), or None."""
+    if data.get("reply_to") is None:
+        return None
+    return _delivery(request, data["reply_to"]).message
+
+
+def _sent_copy_response(request: Request, message: Any) -> Response:
+    """201 with the sender's copy of what they just sent."""
+    sent = selectors.delivery_list(user=request.user, folder="sent").get(message=message)
+    return Response(DeliverySerializer(sent).data, status=status.HTTP_201_CREATED)
 
 
 class MessageDetailView(APIView):
@@ -286,9 +296,7 @@ class RecordingUploadView(APIView):
         serializer = RecordingSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        reply_to = None
-        if data.get("reply_to") is not None:
-            reply_to = _delivery(request, data["reply_to"]).message
+        reply_to = _replied_message(request, data)
         message = services.recording_send(
             sender=request.user,
             recipients=list(data["to"]),
@@ -298,8 +306,7 @@ class RecordingUploadView(APIView):
             body=data["body"],
             reply_to=reply_to,
         )
-        sent = selectors.delivery_list(user=request.user, folder="sent").get(message=message)
-        return Response(DeliverySerializer(sent).data, status=status.HTTP_201_CREATED)
+        return _sent_copy_response(request, message)
 
 
 class RecipientsView(APIView):
