@@ -43,11 +43,6 @@ def call_missed_unseen_count(*, user: User) -> int:
     return call_list(user=user, filter="missed").filter(missed_seen=False).count()
 
 
-def call_for_channel(*, user: User, channel: str) -> list[Call]:
-    """Active calls in which this socket of the acting user is a participant device."""
-    return list(call_active_list(user=user).filter(legs__user=user, legs__channel=channel))
-
-
 def busy_user_ids(*, user_ids: list[int]) -> set[int]:
     """Of these users, those in a call that rings or is answered (there is no call waiting)."""
     pairs = (
