@@ -22,6 +22,7 @@ from tests.fixtures.live import (
     sign_in,
     start_daphne,
     stop_daphne,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(transaction=True)]
@@ -182,7 +183,7 @@ def test_a_network_blip_restarts_ice_and_the_call_goes_on(testnet, new_page, ali
     try:
         expect(call_window(alices, "Bob Okafor")).to_contain_text("Reconnecting", timeout=9000)
         # the caller tries an ICE restart while the network is still down
-        alices.wait_for_function("() => window.iceRestarts >= 1", timeout=6000)
+        wait_until(alices, "window.iceRestarts >= 1", timeout=6)
     finally:
         restore_the_test_network()
     expect(call_window(alices, "Bob Okafor")).to_contain_text("Connected", timeout=9000)

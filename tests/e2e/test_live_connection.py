@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.live import sign_in
+from tests.fixtures.live import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,9 +18,9 @@ def test_a_dropped_socket_reconnects_and_features_resync(new_page, alice, passwo
                    window.ucLive.onResync(() => { window.resyncs += 1; });
                    window.ucLive.on("*", (e) => window.seen.push(e.type)); }"""
     )
-    page.wait_for_function("window.resyncs === 1")
+    wait_until(page, "window.resyncs === 1")
     page.evaluate("() => window.ucLive.socket.close()")
-    page.wait_for_function("window.resyncs === 2")
+    wait_until(page, "window.resyncs === 2")
     expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
 
 

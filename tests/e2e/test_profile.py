@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from tests.accounts import images
-from tests.fixtures.live import sign_in
+from tests.fixtures.live import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def test_photo_upload_shows_in_the_navbar_and_times_follow_the_time_zone(new_pag
     expect(navbar_photo).to_have_attribute(
         "src", re.compile(r"/people/[0-9A-Za-z]{22}/photo-small\.webp")
     )
-    page.wait_for_function("() => document.querySelector('#user-menu img')?.naturalWidth === 64")
+    wait_until(page, "document.querySelector('#user-menu img')?.naturalWidth === 64")
 
     # The same photo on every page, served only to signed-in colleagues.
     page.goto("/")

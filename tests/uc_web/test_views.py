@@ -69,7 +69,7 @@ def test_pages_load_no_script_or_style_from_elsewhere(client, alice):
         "/",
         "/help/",
         "/help/connection/",
-        "/soon/diary/",
+        "/diary/",
         "/messages/",
         "/messages/new/",
         "/accounts/password/change/",
