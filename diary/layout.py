@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import dates
+
 from diary.selectors import Shown
 
 VIEWS = ("day", "week", "month", "agenda")
@@ -111,12 +113,17 @@ def build_days(
     tz = ZoneInfo(zone)
     days = []
     index: dict[dt.date, Day] = {}
+    # Local midnights of every day shown and the one after (a day can have 23 or 25 hours).
+    midnights: dict[dt.date, dt.datetime] = {}
     current = start
-    while current < end:
-        day = Day(current, current == today, current.month == month)
-        days.append(day)
-        index[current] = day
+    while current <= end:
+        midnights[current] = dt.datetime.combine(current, dt.time(), tzinfo=tz)
+        if current < end:
+            day = Day(current, current == today, current.month == month)
+            days.append(day)
+            index[current] = day
         current += dt.timedelta(days=1)
+    one_day = dt.timedelta(days=1)
     for item in shown:
         o = item.occurrence
         if o.appointment.all_day:
@@ -135,8 +142,7 @@ def build_days(
             else local_start.date()
         )
         while d <= last and d < end:
-            midnight = dt.datetime.combine(d, dt.time(), tzinfo=tz)
-            next_midnight = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+            midnight, next_midnight = midnights[d], midnights[d + one_day]
             seg_start, seg_end = max(local_start, midnight), min(local_end, next_midnight)
             # Minutes of wall-clock time: a day of 23 or 25 hours still fills the column.
             length = (next_midnight - midnight).total_seconds()
@@ -167,10 +173,23 @@ def weeks(days: list[Day]) -> list[list[Day]]:
 def mini_calendar(day: dt.date, today: dt.date) -> dict[str, Any]:
     """The small month navigator: weeks of dates (None outside the month)."""
     cal = pycal.Calendar(firstweekday=0)
+    # Names as the `date` filter's "l j F Y" gives them, without a filter call per day.
+    weekdays = [str(n) for n in dates.WEEKDAYS.values()]
+    months = {k: str(n) for k, n in dates.MONTHS.items()}
     return {
         "month": day.replace(day=1),
         "weeks": [
-            [(d, d.month == day.month, d == today, d == day) for d in week]
+            [
+                (
+                    d,
+                    d.month == day.month,
+                    d == today,
+                    d == day,
+                    d.isoformat(),
+                    f"{weekdays[d.weekday()]} {d.day} {months[d.month]} {d.year}",
+                )
+                for d in week
+            ]
             for week in cal.monthdatescalendar(day.year, day.month)
         ],
         "previous": step("month", day.replace(day=1), -1),

@@ -39,6 +39,7 @@ def iso(value: dt.datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+@lru_cache(maxsize=65536)
 def parse_iso(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
@@ -62,6 +63,13 @@ def _to_utc(value: dt.datetime, all_day: bool) -> dt.datetime:
 def parse_rule(rule: str, *, start: dt.datetime, time_zone: str, all_day: bool) -> du.rrule:
     """A dateutil rrule for `rule` anchored at `start`; ApplicationError if it is not one
     we accept (a daily, weekly, monthly or yearly RRULE)."""
+    return _parse_rule(rule, start, time_zone, all_day)
+
+
+# Parsing a rule is a good part of expanding a month of it; the result depends on nothing
+# else (and a dateutil rrule made without cache=True is not changed by iterating it).
+@lru_cache(maxsize=4096)
+def _parse_rule(rule: str, start: dt.datetime, time_zone: str, all_day: bool) -> du.rrule:
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
@@ -174,6 +182,69 @@ def last_end(
     return _to_utc(last, all_day) + (end - start)
 
 
+def near(parsed: du.rrule, target: dt.datetime) -> du.rrule:
+    """The same rule started on the period (day, week, month or year on the rule's own
+    INTERVAL grid) that holds `target`, so that listing from `target` does not step
+    through every occurrence since DTSTART: a weekly series started two years ago has
+    ~100 of them to skip, a daily one ~700, for every month shown.
+
+    Occurrences from `target` on are exactly those of `parsed`: what DTSTART implies
+    (the weekday of a weekly rule, the day of a monthly one, the time of day) is passed
+    explicitly, and the new start is on the grid the rule counts INTERVAL on. A COUNT
+    rule is left as it is (its count runs from the first occurrence)."""
+    start = parsed._dtstart  # noqa: SLF001 - dateutil keeps its parts private
+    if parsed._count is not None or parsed._freq not in (
+        du.DAILY,
+        du.WEEKLY,
+        du.MONTHLY,
+        du.YEARLY,
+    ):  # noqa: SLF001
+        return parsed
+    if start.tzinfo is not None:
+        target = target.astimezone(start.tzinfo)
+    if target <= start:
+        return parsed
+    freq, interval = parsed._freq, parsed._interval  # noqa: SLF001
+    if freq == du.YEARLY:
+        years = (target.year - start.year) // interval * interval
+        day = dt.date(start.year + years, 1, 1)
+    elif freq == du.MONTHLY:
+        months = (target.year - start.year) * 12 + target.month - start.month
+        month = start.month - 1 + months // interval * interval
+        day = dt.date(start.year + month // 12, month % 12 + 1, 1)
+    elif freq == du.WEEKLY:
+        week = start.date() - dt.timedelta(days=(start.weekday() - parsed._wkst) % 7)  # noqa: SLF001
+        weeks = (target.date() - week).days // 7
+        day = week + dt.timedelta(weeks=weeks // interval * interval)
+    else:
+        days = (target.date() - start.date()).days
+        day = start.date() + dt.timedelta(days=days // interval * interval)
+    begin = dt.datetime.combine(day, dt.time(), tzinfo=start.tzinfo)
+    if begin <= start:
+        return parsed
+    p = parsed
+    weekdays = [du.weekday(d) for d in p._byweekday or ()]  # noqa: SLF001
+    weekdays += [du.weekday(d, n) for d, n in p._bynweekday or ()]  # noqa: SLF001
+    monthdays = tuple(p._bymonthday or ()) + tuple(p._bynmonthday or ())  # noqa: SLF001
+    return du.rrule(
+        freq,
+        dtstart=begin,
+        interval=interval,
+        wkst=p._wkst,  # noqa: SLF001
+        until=p._until,  # noqa: SLF001
+        bysetpos=p._bysetpos,  # noqa: SLF001
+        bymonth=p._bymonth,  # noqa: SLF001
+        bymonthday=monthdays or None,
+        byyearday=p._byyearday,  # noqa: SLF001
+        byeaster=p._byeaster,  # noqa: SLF001
+        byweekno=p._byweekno,  # noqa: SLF001
+        byweekday=weekdays or None,
+        byhour=p._byhour,  # noqa: SLF001
+        byminute=p._byminute,  # noqa: SLF001
+        bysecond=p._bysecond,  # noqa: SLF001
+    )
+
+
 def occurrence_starts(
     *,
     rule: str,
@@ -194,7 +265,7 @@ def occurrence_starts(
     else:
         lo_local, hi_local = lo, range_end
     found = []
-    for local in parsed.xafter(lo_local, inc=True):
+    for local in near(parsed, lo_local).xafter(lo_local, inc=True):
         if local >= hi_local:
             break
         begin = _to_utc(local, all_day)
@@ -216,7 +287,7 @@ def is_occurrence(
         local = when.astimezone(UTC).replace(tzinfo=None)
     else:
         local = when.astimezone(zone(time_zone))
-    found = parsed.after(local, inc=True)
+    found = near(parsed, local).after(local, inc=True)
     return found is not None and _to_utc(found, all_day) == when.astimezone(UTC)
 
 

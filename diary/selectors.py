@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import User
 from diary import recurrence
@@ -76,6 +76,28 @@ def _overlapping(
     return rows.filter(single | series), lo, hi, day_lo, day_hi
 
 
+def _overrides(
+    series_ids: list[int],
+    lo: dt.datetime,
+    hi: dt.datetime,
+    day_lo: dt.datetime,
+    day_hi: dt.datetime,
+) -> QuerySet[Appointment]:
+    """The moved occurrences of these series that matter to a range: those now in it, and
+    those whose original start is in it (the series must not show them there)."""
+    a, b = min(lo, day_lo), max(hi, day_hi)
+    return (
+        Appointment.objects.filter(series_id__in=series_ids)
+        .alias(
+            original_end=ExpressionWrapper(
+                F("recurrence_id") + (F("series__end") - F("series__start")),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(Q(start__lt=b, end__gt=a) | Q(recurrence_id__lt=b, original_end__gt=a))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """An occurrence as one user sees it (`status`: their answer when invited)."""
@@ -104,7 +126,7 @@ def _expand(
                 found.append(Occurrence(row, row.series_id, row.recurrence_id, row.start, row.end))
             continue
         replaced = {o.recurrence_id: o for o in by_series.get(row.pk, ())}
-        excluded = set(row.exdates)
+        excluded = {recurrence.parse_iso(x) for x in row.exdates}
         for begin in recurrence.occurrence_starts(
             rule=row.rrule,
             start=row.start,
@@ -114,14 +136,14 @@ def _expand(
             range_start=a,
             range_end=b,
         ):
-            if begin in replaced or recurrence.iso(begin) in excluded:
+            if begin in replaced or begin in excluded:
                 continue
             found.append(Occurrence(row, row.pk, begin, begin, begin + (row.end - row.start)))
         for moved in replaced.values():
             ma, mb = (day_lo, day_hi) if moved.all_day else (lo, hi)
             if moved.start < mb and moved.end > ma:
                 found.append(Occurrence(moved, row.pk, moved.recurrence_id, moved.start, moved.end))
-    found.sort(key=lambda o: (o.start, -(o.end - o.start).total_seconds(), o.appointment.pk))
+    found.sort(key=lambda o: (o.start, o.start - o.end, o.appointment.pk))
     return found
 
 
@@ -133,7 +155,7 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
         series__isnull=True
     )
     rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-    rows = rows.defer("description", "uid", "created_at", "updated_at").annotate(
+    rows = rows.defer("description", "uid", "reminders", "created_at", "updated_at").annotate(
         my_status=Subquery(
             Attendee.objects.filter(appointment_id=OuterRef("pk"), user=user).values("status")[:1]
         )
@@ -142,8 +164,8 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
     series_ids = [r.pk for r in rows if r.rrule]
     overrides = (
         list(
-            Appointment.objects.filter(series_id__in=series_ids).annotate(
-                owner_of=F("series__owner_id")
+            _overrides(series_ids, lo, hi, day_lo, day_hi).defer(
+                "description", "uid", "reminders", "created_at", "updated_at"
             )
         )
         if series_ids
@@ -179,32 +201,50 @@ def freebusy_list(
     nothing else about them, private or not. People of other companies get nothing."""
     allowed = {p.pk for p in people if p.company_id is not None and p.company_id == user.company_id}
     blocks: dict[int, list[Busy]] = {pk: [] for pk in allowed}
-    for pk in allowed:
-        answered = Attendee.objects.filter(
-            user_id=pk, status__in=[Attendee.Status.ACCEPTED, Attendee.Status.TENTATIVE]
-        ).values("appointment_id")
-        visible = Appointment.objects.filter(
-            Q(owner_id=pk) | Q(pk__in=answered), series__isnull=True
-        ).only(
-            "pk",
-            "owner_id",
-            "start",
-            "end",
-            "all_day",
-            "rrule",
-            "exdates",
-            "time_zone",
-            "show_as",
-            "series_id",
-            "recurrence_id",
+    if not allowed:
+        return blocks
+    # Three queries whoever and however many are asked about: their answers, the
+    # appointments (owned or answered), the moved occurrences of the series among them.
+    answered: dict[int, list[int]] = {}
+    for appointment_id, person in Attendee.objects.filter(
+        user_id__in=allowed, status__in=[Attendee.Status.ACCEPTED, Attendee.Status.TENTATIVE]
+    ).values_list("appointment_id", "user_id"):
+        answered.setdefault(appointment_id, []).append(person)
+    visible = Appointment.objects.filter(
+        Q(owner_id__in=allowed) | Q(pk__in=list(answered)), series__isnull=True
+    ).only(
+        "pk",
+        "owner_id",
+        "start",
+        "end",
+        "all_day",
+        "rrule",
+        "exdates",
+        "time_zone",
+        "show_as",
+        "series_id",
+        "recurrence_id",
+    )
+    rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
+    rows = list(rows)
+    series_ids = [r.pk for r in rows if r.rrule]
+    overrides = (
+        list(
+            _overrides(series_ids, lo, hi, day_lo, day_hi).only(
+                "pk", "start", "end", "all_day", "show_as", "series_id", "recurrence_id"
+            )
         )
-        rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-        rows = list(rows)
-        series_ids = [r.pk for r in rows if r.rrule]
-        overrides = list(Appointment.objects.filter(series_id__in=series_ids)) if series_ids else []
-        for occurrence in _expand(rows, overrides, lo, hi, day_lo, day_hi):
-            if occurrence.appointment.show_as == Appointment.ShowAs.BUSY:
-                blocks[pk].append(Busy(occurrence.start, occurrence.end))
+        if series_ids
+        else []
+    )
+    owners = {r.pk: r.owner_id for r in rows}
+    for occurrence in _expand(rows, overrides, lo, hi, day_lo, day_hi):
+        if occurrence.appointment.show_as != Appointment.ShowAs.BUSY:
+            continue
+        head = occurrence.series_id or occurrence.appointment.pk
+        for person in {owners.get(head), *answered.get(head, ())}:
+            if person in blocks:
+                blocks[person].append(Busy(occurrence.start, occurrence.end))
     return blocks
 
 

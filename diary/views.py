@@ -69,6 +69,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "today_url": _calendar_url(view, today),
         "view_urls": [(v, _calendar_url(v, day)) for v in layout.VIEWS],
         "mini": layout.mini_calendar(day, today),
+        "mini_view": "day" if view in ("month", "agenda") else view,
         "weekday_names": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
     }
     return render(request, "diary/calendar.html", context)

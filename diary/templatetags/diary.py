@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from diary.layout import Box, Day
 from diary.selectors import Shown
@@ -137,3 +139,64 @@ def occurrence_box(context: dict, box: Box) -> str:
         o.appointment.title,
         o.appointment.location,
     )
+
+
+# The month grid is the busiest page of the diary (42 days, up to 4 chips each): built in
+# one pass here rather than with template loops and filters per cell, which took most of
+# its time (docs/performance.md, "Diary").
+MONTH_CHIPS = 4
+
+
+@register.simple_tag(takes_context=True)
+def month_grid(context: dict, weeks: list[list[Day]], weekday_names: list[str]) -> str:
+    new_url = reverse("diary:new")
+    month_names: dict[tuple[int, int], str] = {}
+    out = [
+        '<table class="table table-bordered diary-month" data-diary-month><thead><tr>',
+        *(
+            format_html('<th scope="col" class="small fw-normal text-body-secondary">{}</th>', n)
+            for n in weekday_names
+        ),
+        "</tr></thead><tbody>",
+    ]
+    for week in weeks:
+        out.append("<tr>")
+        for d in week:
+            iso_day = d.date.isoformat()
+            key = (d.date.year, d.date.month)
+            if key not in month_names:
+                month_names[key] = date_filter(d.date, "F")
+            classes = "diary-month-day"
+            if not d.in_month:
+                classes += " text-body-tertiary"
+            if d.today:
+                classes += " is-today"
+            out.append(
+                format_html(
+                    '<td class="{}"{}><div class="d-flex justify-content-between">'
+                    '<a class="small" href="?view=day&amp;date={}">{}</a>'
+                    '<a class="small diary-add" href="{}?view=month&amp;start={}" '
+                    'aria-label="{}"><i class="bi bi-plus" aria-hidden="true"></i></a></div>',
+                    classes,
+                    mark_safe(' aria-current="date"') if d.today else "",  # noqa: S308
+                    iso_day,
+                    d.date.day,
+                    new_url,
+                    iso_day,
+                    _("New appointment on %(day)s") % {"day": f"{d.date.day} {month_names[key]}"},
+                )
+            )
+            out.extend(occurrence_chip(context, item, True) for item in d.items[:MONTH_CHIPS])
+            more = len(d.items) - MONTH_CHIPS
+            if more > 0:
+                out.append(
+                    format_html(
+                        '<a class="small" href="?view=day&amp;date={}">{}</a>',
+                        iso_day,
+                        ngettext("%(n)s more", "%(n)s more", more) % {"n": more},
+                    )
+                )
+            out.append("</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return mark_safe("".join(out))  # noqa: S308 - every part above is escaped

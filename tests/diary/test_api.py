@@ -262,3 +262,45 @@ def test_freebusy_shows_busy_blocks_only_and_the_first_free_slot(alice, bob, cha
     assert (
         api(alice).get("/api/v1/diary/freebusy/?people=forged&date=2026-03-04").status_code == 400
     )
+
+
+@pytest.mark.django_db
+def test_freebusy_of_many_colleagues_takes_the_same_few_queries(
+    alice, company, django_assert_max_num_queries
+):
+    from diary import services
+    from tests.accounts.factories import UserFactory
+
+    people = [UserFactory(company=company) for _ in range(8)]
+    for n, person in enumerate(people):
+        appointment(person, "Own", start=dt.datetime(2026, 3, 4, 8 + n, tzinfo=UTC))
+        appointment(
+            person,
+            "Daily",
+            start=dt.datetime(2026, 1, 5, 7, tzinfo=UTC),
+            hours=0.5,
+            rrule="FREQ=DAILY",
+        )
+    # An invitation the first one accepted, another declined: only the accepted one counts.
+    meeting = appointment(
+        alice,
+        "Board",
+        start=dt.datetime(2026, 3, 4, 17, tzinfo=UTC),
+        attendees=[services.Invitee(email=p.email, user=p) for p in people[:2]],
+    )
+    services.attendee_respond(appointment=meeting, user=people[0], status="accepted")
+    services.attendee_respond(appointment=meeting, user=people[1], status="declined")
+    ids = ",".join(publicid.of(p) for p in people)
+    client = api(alice)
+    # Request: colleagues (1) and the profile's zone; free/busy: answers, appointments,
+    # moved occurrences (3) - not a round of queries per person.
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/api/v1/diary/freebusy/?people={ids}&date=2026-03-04")
+    assert response.status_code == 200
+    body = response.json()["people"]
+    for n, person in enumerate(people):
+        starts = [b["start"] for b in body[publicid.of(person)]]
+        expected = ["2026-03-04T07:00:00+00:00", f"2026-03-04T{8 + n:02d}:00:00+00:00"]
+        if n == 0:
+            expected.append("2026-03-04T17:00:00+00:00")
+        assert starts == expected, (n, starts)

@@ -282,3 +282,99 @@ def test_all_day_appointments_fall_on_their_dates_in_every_zone(alice):
         days = occurrences(alice, dt.date(2026, 5, 25), dt.date(2026, 5, 26), zone)
         assert [o.appointment.title for o in days] == ["Holiday"]
         assert occurrences(alice, dt.date(2026, 5, 26), dt.date(2026, 5, 27), zone) == []
+
+
+RULES = [
+    "FREQ=DAILY",
+    "FREQ=DAILY;INTERVAL=3",
+    "FREQ=DAILY;INTERVAL=2;BYDAY=MO,WE,FR",
+    "FREQ=WEEKLY",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+    "FREQ=WEEKLY;INTERVAL=3;BYDAY=SU,MO;WKST=SU",
+    "FREQ=WEEKLY;INTERVAL=2;WKST=MO",
+    "FREQ=MONTHLY",
+    "FREQ=MONTHLY;INTERVAL=5",
+    "FREQ=MONTHLY;BYDAY=2TU",
+    "FREQ=MONTHLY;INTERVAL=2;BYDAY=-1FR",
+    "FREQ=MONTHLY;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYMONTHDAY=-1",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+    "FREQ=YEARLY",
+    "FREQ=YEARLY;INTERVAL=2",
+    "FREQ=YEARLY;BYMONTH=11;BYDAY=4TH",
+    "FREQ=WEEKLY;BYDAY=MO;UNTIL=20290105T000000Z",
+]
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize(
+    "zone,all_day", [("Europe/London", False), ("America/New_York", False), ("UTC", True)]
+)
+def test_expanding_from_near_the_window_gives_what_expanding_from_the_start_gives(
+    rule, zone, all_day
+):
+    """Listing a month of an old series starts near that month, not at DTSTART: the
+    occurrences must be exactly the ones dateutil finds walking from the first one."""
+    start = dt.datetime(2025, 1, 31, 9, 30, tzinfo=recurrence.zone(zone)).astimezone(UTC)
+    if all_day:
+        start = start.replace(hour=0, minute=0)
+    duration = dt.timedelta(days=1) if all_day else dt.timedelta(minutes=45)
+    parsed = recurrence.parse_rule(rule, start=start, time_zone=zone, all_day=all_day)
+    windows = [dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(days=17 * n) for n in range(80)]
+    for lo in windows:
+        hi = lo + dt.timedelta(days=42)
+        got = recurrence.occurrence_starts(
+            rule=rule,
+            start=start,
+            end=start + duration,
+            time_zone=zone,
+            all_day=all_day,
+            range_start=lo,
+            range_end=hi,
+        )
+        # The reference: every occurrence from DTSTART on, then keep those in the window.
+        expected = []
+        for local in parsed:
+            begin = recurrence._to_utc(local, all_day)
+            if begin >= hi:
+                break
+            if begin + duration > lo:
+                expected.append(begin)
+        assert got == expected, (rule, zone, lo)
+        for begin in expected[:3]:
+            assert recurrence.is_occurrence(
+                rule=rule, start=start, time_zone=zone, all_day=all_day, when=begin
+            )
+
+
+@pytest.mark.django_db
+def test_an_occurrence_moved_to_another_week_shows_there_and_not_where_it_was(alice):
+    series = appointment(
+        alice,
+        "Weekly",
+        start=dt.datetime(2026, 3, 2, 9, tzinfo=UTC),
+        rrule="FREQ=WEEKLY",
+    )
+    services.appointment_update(
+        appointment=series,
+        by=alice,
+        scope="this",
+        occurrence=dt.datetime(2026, 3, 30, 9, tzinfo=UTC),
+        changes={
+            "start": dt.datetime(2026, 4, 8, 15, tzinfo=UTC),
+            "end": dt.datetime(2026, 4, 8, 16, tzinfo=UTC),
+        },
+    )
+    # Each range only reads the moved occurrences that concern it, and still gets both
+    # sides right: the week it left and the week it went to.
+    left = occurrences(alice, dt.date(2026, 3, 30), dt.date(2026, 4, 6))
+    assert left == []
+    went = occurrences(alice, dt.date(2026, 4, 6), dt.date(2026, 4, 13))
+    assert [o.start for o in went] == [
+        dt.datetime(2026, 4, 6, 9, tzinfo=UTC),
+        dt.datetime(2026, 4, 8, 15, tzinfo=UTC),
+    ]
+    assert [o.recurrence_id for o in went] == [
+        dt.datetime(2026, 4, 6, 9, tzinfo=UTC),
+        dt.datetime(2026, 3, 30, 9, tzinfo=UTC),
+    ]
