@@ -54,6 +54,11 @@ class Appointment(models.Model):
     # Latest end of any occurrence (None: the series never ends); lets a range query skip
     # series that ended before it.
     recurrence_end = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the reminder runner must next look at this row: no later than its earliest
+    # reminder not yet looked at (None: no reminders, or none left). Saving sets it to the
+    # first reminder of the first occurrence; the runner moves it on past what it sent,
+    # so every 30 s it reads only the rows with a reminder due, not every series.
+    reminder_next_at = models.DateTimeField(null=True, blank=True, editable=False)
     series = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="overrides"
     )
@@ -67,6 +72,11 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["owner", "start"]),
             models.Index(fields=["owner", "recurrence_end"]),
+            models.Index(
+                fields=["reminder_next_at"],
+                condition=Q(reminder_next_at__isnull=False),
+                name="diary_reminder_next_at",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

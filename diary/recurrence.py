@@ -8,7 +8,7 @@ All-day series are expanded as floating dates (they are the same days in every z
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -276,6 +276,19 @@ def occurrence_starts(
         if len(found) >= MAX_OCCURRENCES:
             break
     return found
+
+
+def starts_after(
+    *, rule: str, start: dt.datetime, time_zone: str, all_day: bool, after: dt.datetime
+) -> Iterator[dt.datetime]:
+    """UTC starts of the series' occurrences after `after`, in order."""
+    parsed = parse_rule(rule, start=start, time_zone=time_zone, all_day=all_day)
+    if all_day:
+        local = after.astimezone(UTC).replace(tzinfo=None)
+    else:
+        local = after.astimezone(zone(time_zone))
+    for found in near(parsed, local).xafter(local, inc=False):
+        yield _to_utc(found, all_day)
 
 
 def is_occurrence(

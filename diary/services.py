@@ -110,6 +110,7 @@ def _prepare(appointment: Appointment, *, clean: bool = True) -> None:
     if appointment.end - appointment.start > dt.timedelta(days=366):
         raise ApplicationError(_("An appointment lasts at most a year."), code="invalid_time")
     appointment.reminders = _clean_reminders(appointment.reminders)
+    appointment.reminder_next_at = first_reminder(appointment)
     if appointment.rrule:
         if appointment.series_id:
             raise ApplicationError(_("A single occurrence cannot repeat."), code="invalid_rrule")
@@ -537,6 +538,23 @@ def appointment_delete(
     series.save()
 
 
+def first_reminder(appointment: Appointment) -> dt.datetime | None:
+    """The earliest moment any reminder of `appointment` can fall due: its first
+    occurrence's earliest reminder (None without reminders)."""
+    if not appointment.reminders:
+        return None
+    return appointment.start - dt.timedelta(minutes=max(appointment.reminders))
+
+
+def _remind_again(head_id: int) -> None:
+    """Someone's answer changed who is reminded: the runner looks at the appointment (and
+    its moved occurrences) again; reminders already sent are not sent twice."""
+    for row in Appointment.objects.filter(Q(pk=head_id) | Q(series_id=head_id)).exclude(
+        reminders=[]
+    ):
+        Appointment.objects.filter(pk=row.pk).update(reminder_next_at=first_reminder(row))
+
+
 @transaction.atomic
 def attendee_respond(*, appointment: Appointment, user: User, status: str) -> Attendee:
     """The invited `user` accepts, declines or answers tentatively (for the whole series)."""
@@ -558,6 +576,8 @@ def attendee_respond(*, appointment: Appointment, user: User, status: str) -> At
     attendee.status = status
     attendee.answered_at = timezone.now()
     attendee.save(update_fields=["status", "answered_at"])
+    if status != Attendee.Status.DECLINED:
+        _remind_again(head)
     transaction.on_commit(lambda: notify.invitation_answered(attendee))
     ident = publicid.encode("diary.appointment", head)
     transaction.on_commit(lambda: notify.appointment_changed([user.pk], ident))
@@ -591,21 +611,30 @@ class DueReminder:
         return self.occurrence_start - dt.timedelta(minutes=self.minutes_before)
 
 
-def reminders_due(*, since: dt.datetime, until: dt.datetime) -> list[DueReminder]:
+def reminders_due(
+    *, since: dt.datetime, until: dt.datetime, rows: Iterable[Appointment] | None = None
+) -> list[DueReminder]:
     """Reminders due in (since, until], for the owner and the attendees who accepted or
-    answered tentatively, each occurrence of a series on its own."""
+    answered tentatively, each occurrence of a series on its own: of `rows`, or of every
+    appointment that can have one then."""
     from diary import selectors
 
-    horizon = dt.timedelta(minutes=MAX_REMINDER_MINUTES)
-    rows = (
-        Appointment.objects.exclude(reminders=[])
-        .filter(start__lt=until + horizon)
-        .filter(
+    if rows is None:
+        horizon = dt.timedelta(minutes=MAX_REMINDER_MINUTES)
+        rows = Appointment.objects.exclude(reminders=[]).filter(
             # Single ones and moved occurrences by their start; series by their end.
             Q(rrule="", start__gt=since, start__lte=until + horizon)
-            | (~Q(rrule="") & (Q(recurrence_end__isnull=True) | Q(recurrence_end__gt=since)))
+            | (
+                ~Q(rrule="")
+                & Q(start__lt=until + horizon)
+                & (Q(recurrence_end__isnull=True) | Q(recurrence_end__gt=since))
+            )
         )
+    rows = list(
+        Appointment.objects.filter(pk__in=[r.pk for r in rows])
         .select_related("series")
+        .prefetch_related("attendees", "series__attendees", "overrides")
+        .order_by("pk")
     )
     found = []
     for row in rows:
@@ -616,17 +645,13 @@ def reminders_due(*, since: dt.datetime, until: dt.datetime) -> list[DueReminder
             if a.user_id and a.status in (Attendee.Status.ACCEPTED, Attendee.Status.TENTATIVE)
         ]
         if row.rrule:
+            # Only the occurrences whose reminders can fall in (since, until].
+            lo = since + dt.timedelta(minutes=min(row.reminders))
+            hi = until + dt.timedelta(minutes=max(row.reminders) + 1)
             starts = [
                 o.start
-                for o in selectors._expand(
-                    [row],
-                    list(row.overrides.all()),
-                    since,
-                    until + horizon,
-                    since,
-                    until + horizon,
-                )
-                if o.appointment.pk == row.pk
+                for o in selectors._expand([row], list(row.overrides.all()), lo, hi, lo, hi)
+                if o.appointment.pk == row.pk and o.start > lo
             ]
         else:
             starts = [row.start]
@@ -635,7 +660,38 @@ def reminders_due(*, since: dt.datetime, until: dt.datetime) -> list[DueReminder
                 due = begin - dt.timedelta(minutes=minutes)
                 if since < due <= until:
                     found.extend(DueReminder(row, person, begin, minutes) for person in people)
+    found.sort(key=lambda d: (d.due_at, d.appointment.pk, d.user_id))
     return found
+
+
+def next_reminder(appointment: Appointment, after: dt.datetime) -> dt.datetime | None:
+    """When the first reminder of `appointment` due after `after` falls due (None: none).
+    For a series it may be that of an excluded occurrence: the runner then finds nothing
+    to send and moves on."""
+    minutes = appointment.reminders
+    if not minutes:
+        return None
+    if not appointment.rrule:
+        later = [appointment.start - dt.timedelta(minutes=m) for m in minutes]
+        return min((d for d in later if d > after), default=None)
+    longest = dt.timedelta(minutes=max(minutes))
+    best = None
+    for n, begin in enumerate(
+        recurrence.starts_after(
+            rule=appointment.rrule,
+            start=appointment.start,
+            time_zone=appointment.time_zone,
+            all_day=appointment.all_day,
+            after=after,
+        )
+    ):
+        if (best is not None and begin - longest >= best) or n > recurrence.MAX_OCCURRENCES:
+            break
+        for m in minutes:
+            due = begin - dt.timedelta(minutes=m)
+            if due > after and (best is None or due < best):
+                best = due
+    return best
 
 
 # How far back a reminder missed during downtime is still delivered (marked late).
@@ -648,7 +704,8 @@ def reminders_fire(*, now: dt.datetime | None = None) -> list[ReminderSent]:
     LATE_WINDOW ago) go out marked late."""
     now = now or timezone.now()
     sent = []
-    for due in reminders_due(since=now - LATE_WINDOW, until=now):
+    rows = list(Appointment.objects.filter(reminder_next_at__lte=now).exclude(reminders=[]))
+    for due in reminders_due(since=now - LATE_WINDOW, until=now, rows=rows):
         late = now - due.due_at > dt.timedelta(minutes=2)
         try:
             with transaction.atomic():
@@ -669,5 +726,10 @@ def reminders_fire(*, now: dt.datetime | None = None) -> list[ReminderSent]:
             lambda d=due, s=start, lt=late, k=f"diary.reminder:{row.pk}": notify.reminder_due(
                 key=k, user_id=d.user_id, appointment=d.appointment, occurrence_start=s, late=lt
             )
+        )
+    for row in rows:
+        # Unless the row was saved meanwhile (which set its own), look again at its next.
+        Appointment.objects.filter(pk=row.pk, reminder_next_at=row.reminder_next_at).update(
+            reminder_next_at=next_reminder(row, now)
         )
     return sent
