@@ -10,6 +10,7 @@ import: import of a 10,000-event .ics file (200 series with EXDATEs and override
         fresh process of its own (the baseline never shares a process with the import).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_diary \\
+    REDIS_URL=redis://127.0.0.1:6379/4 \\
         .venv/bin/python bench/diary_bench.py month [--requests 400]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_diary \\
         .venv/bin/python bench/diary_bench.py import [--events 10000] [--runs 5]
@@ -44,13 +45,16 @@ def setup_django() -> str:
     if not url.startswith("postgres"):
         sys.exit("The diary benchmarks measure PostgreSQL: set DATABASE_URL=postgres://…")
     os.environ["DATABASE_URL"] = url
-    os.environ.pop("REDIS_URL", None)
+    # REDIS_URL, when given, is used as production uses it (cache, sessions' cache,
+    # channel layer); the month view's own work does not depend on it.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uc_web.settings")
-    os.environ["DJANGO_DEBUG"] = "0"  # as production: no query log, no debug templates
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _server import production_environment
+
+    production_environment()  # as production: DEBUG off, no query log, no debug templates
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + "x" * 60)
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost")
     os.environ.setdefault("DJANGO_HTTPS", "0")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
     import psycopg
 
@@ -180,7 +184,10 @@ def month(args: argparse.Namespace) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE diary_appointment")
     heads = Appointment.objects.filter(owner=user, series__isnull=True)
-    print(f"database: PostgreSQL {connection.pg_version // 10000} ({database})")
+    print(
+        f"database: PostgreSQL {connection.pg_version // 10000} ({database}), "
+        f"Redis: {os.environ.get('REDIS_URL') or 'no (in-memory cache)'}"
+    )
     print(
         f"loaded {heads.count():,} appointments ({heads.exclude(rrule='').count()} recurring, "
         f"{Appointment.objects.filter(owner=user, series__isnull=False).count()} moved "

@@ -108,8 +108,17 @@ def _lay_out(boxes: list[Box]) -> None:
 
 
 def build_days(
-    shown: list[Shown], start: dt.date, end: dt.date, zone: str, today: dt.date, month: int
+    shown: list[Shown],
+    start: dt.date,
+    end: dt.date,
+    zone: str,
+    today: dt.date,
+    month: int,
+    *,
+    positioned: bool = True,
 ) -> list[Day]:
+    """The days from `start` to `end` with what happens on each; `positioned=False` (the
+    month and agenda views, which list rather than draw) leaves out the boxes."""
     tz = ZoneInfo(zone)
     days = []
     index: dict[dt.date, Day] = {}
@@ -134,8 +143,13 @@ def build_days(
                 index[d].items.append(item)
                 d += dt.timedelta(days=1)
             continue
-        local_start, local_end = o.start.astimezone(tz), o.end.astimezone(tz)
+        local_start = o.start.astimezone(tz)
         d = max(local_start.date(), start)
+        if not positioned:
+            if d < end:
+                index[d].items.append(item)
+            continue
+        local_end = o.end.astimezone(tz)
         last = (
             (local_end - dt.timedelta(microseconds=1)).date()
             if local_end > local_start

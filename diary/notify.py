@@ -8,15 +8,20 @@ file. The events are described in docs/realtime.md ("Diary").
 """
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import dates
 from diary.models import Appointment, Attendee
 from uc_web.lib import publicid, realtime
+from uc_web.lib.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def _summary(appointment: Appointment) -> dict:
@@ -30,13 +35,61 @@ def _summary(appointment: Appointment) -> dict:
     }
 
 
+def _when(appointment: Appointment, user) -> str:  # noqa: ANN001 - accounts.User
+    if appointment.all_day:  # the same days everywhere: not moved to the reader's zone
+        return dates.date_text(appointment.start.date(), user)
+    return dates.datetime_text(appointment.start, user)
+
+
+def _day_link(appointment: Appointment, user) -> str:  # noqa: ANN001 - accounts.User
+    if appointment.all_day:
+        day = appointment.start.date()
+    else:
+        day = dates.local(appointment.start, user).date()
+    return f"{reverse('diary:calendar')}?view=day&date={day.isoformat()}"
+
+
+def _message(sender, recipient, subject: str, body: str) -> None:  # noqa: ANN001
+    """A text message from `sender` to `recipient` through messaging's own service (their
+    inbox, the sender's Sent, a live notice on the recipient's tabs). Called once per
+    invitation or answer, after commit: an invitation that cannot be delivered (the
+    person left meanwhile) must not undo the appointment."""
+    from messaging import services as messaging
+
+    try:
+        messaging.message_send(sender=sender, recipients=[recipient], subject=subject, body=body)
+    except ApplicationError:
+        logger.warning("diary: message to user %s not delivered", recipient.pk)
+
+
 def invitation_sent(attendee: Attendee) -> None:
-    """An on-net attendee was invited (or the invitation changed): tell their tabs.
-    Messaging: store an Invitation message with the three answers."""
-    if attendee.user_id:
-        realtime.send_to_users(
-            [attendee.user_id], {"type": "diary.invited", **_summary(attendee.appointment)}
-        )
+    """An on-net attendee was invited: an Invitation message from the organiser in their
+    inbox (with when, where and where to answer), and a notice on their open diary."""
+    if not attendee.user_id:
+        return
+    appointment = attendee.appointment
+    invitee = attendee.user
+    organiser = appointment.owner
+    lines = [
+        _("%(organiser)s invites you to “%(title)s”.")
+        % {"organiser": organiser.get_full_name() or organiser.email, "title": appointment.title},
+        _("When: %(when)s") % {"when": _when(appointment, invitee)},
+    ]
+    if appointment.rrule:
+        lines.append(_("This appointment repeats."))
+    if appointment.location:
+        lines.append(_("Where: %(where)s") % {"where": appointment.location})
+    lines.append(
+        _("Accept, answer tentatively or decline in your diary: %(link)s")
+        % {"link": _day_link(appointment, invitee)}
+    )
+    _message(
+        organiser,
+        invitee,
+        _("Invitation: %(title)s") % {"title": appointment.title},
+        "\n".join(lines),
+    )
+    realtime.send_to_users([attendee.user_id], {"type": "diary.invited", **_summary(appointment)})
 
 
 def invitation_emailed(attendee: Attendee, ics: bytes) -> None:
@@ -58,9 +111,31 @@ def invitation_emailed(attendee: Attendee, ics: bytes) -> None:
     mail.send(fail_silently=True)
 
 
+ANSWERS = {
+    Attendee.Status.ACCEPTED: gettext_lazy("Accepted: %(title)s"),
+    Attendee.Status.TENTATIVE: gettext_lazy("Tentative: %(title)s"),
+    Attendee.Status.DECLINED: gettext_lazy("Declined: %(title)s"),
+}
+
+
 def invitation_answered(attendee: Attendee) -> None:
-    """An attendee answered: tell the organiser's tabs (messaging: a notice in Messages)."""
+    """An attendee answered: a message from them in the organiser's inbox, and a notice
+    on the organiser's open diary."""
     appointment = attendee.appointment
+    if attendee.user_id and attendee.status in ANSWERS:
+        person = attendee.user
+        _message(
+            person,
+            appointment.owner,
+            str(ANSWERS[attendee.status]) % {"title": appointment.title},
+            _("%(person)s answered “%(answer)s” to “%(title)s” (%(when)s).")
+            % {
+                "person": person.get_full_name() or person.email,
+                "answer": attendee.get_status_display().lower(),
+                "title": appointment.title,
+                "when": _when(appointment, appointment.owner),
+            },
+        )
     realtime.send_to_users(
         [appointment.owner_id],
         {

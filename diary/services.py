@@ -179,8 +179,11 @@ def _ics_for(appointment: Appointment, method: str) -> bytes:
     return ical.export_calendar([appointment], method=method)
 
 
-def _invite(appointment: Appointment, people: list[Invitee]) -> list[Attendee]:
-    """Add attendees and tell each one (live for users, email for others)."""
+def _invite(
+    appointment: Appointment, people: list[Invitee], *, tell: bool = True
+) -> list[Attendee]:
+    """Add attendees and tell each one (a message in their inbox for users, an email for
+    others); `tell=False` when they were already invited (the rest of a split series)."""
     existing = {a.email: a for a in appointment.attendees.all()}
     added = []
     for person in people:
@@ -192,7 +195,7 @@ def _invite(appointment: Appointment, people: list[Invitee]) -> list[Attendee]:
         attendee.full_clean(exclude=["appointment", "user"])
         attendee.save()
         added.append(attendee)
-    for attendee in added:
+    for attendee in added if tell else ():
         if attendee.user_id:
             transaction.on_commit(lambda a=attendee: notify.invitation_sent(a))
         else:
@@ -484,7 +487,14 @@ def _split(
         if attendees is not None
         else [Invitee(email=a.email, name=a.name, user=a.user) for a in series.attendees.all()]
     )
-    tail_attendees = _invite(tail, _invitees(by, people))
+    # The same people: not invited a second time (a new list is, to the newcomers only).
+    invited_before = {a.email for a in series.attendees.all()}
+    tail_attendees = _invite(
+        tail, [p for p in _invitees(by, people) if p.email in invited_before], tell=False
+    )
+    tail_attendees += _invite(
+        tail, [p for p in _invitees(by, people) if p.email not in invited_before]
+    )
     answered = {a.email: a for a in series.attendees.all()}
     for attendee in tail_attendees:  # answers carry over to the rest of the series
         before = answered.get(attendee.email)

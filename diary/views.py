@@ -47,7 +47,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
     today = _today(zone)
     start, end = layout.view_range(view, day)
     shown = selectors.occurrence_list(user=request.user, start=start, end=end, time_zone=zone)
-    days = layout.build_days(shown, start, end, zone, today, day.month)
+    days = layout.build_days(
+        shown, start, end, zone, today, day.month, positioned=view in ("day", "week")
+    )
     now_local = timezone.now().astimezone(ZoneInfo(zone))
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=ZoneInfo(zone))
     day_length = (

@@ -1,6 +1,7 @@
 """How an occurrence looks on the calendar pages."""
 
 import datetime as dt
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,28 +87,26 @@ def _data(shown: Shown) -> dict[str, Any]:
     }
 
 
-@register.simple_tag(takes_context=True)
-def occurrence_chip(context: dict, shown: Shown, with_time: bool = False) -> str:
-    zone = context.get("zone", "UTC")
+def _chip(shown: Shown, zone: str, with_time: bool) -> str:
+    """A chip's HTML; every value in it escaped (html.escape, as Django's escape)."""
     o = shown.occurrence
     d = _data(shown)
     time = ""
     if with_time and not o.appointment.all_day:
-        time = f"{o.start.astimezone(ZoneInfo(zone)):%H:%M} "
-    return format_html(
-        '<button type="button" class="{} diary-chip" data-event data-id="{}" data-occurrence="{}" '
-        'data-start="{}" data-end="{}" aria-label="{}">'
-        '{}<span class="diary-title">{}</span>{}</button>',
-        _classes(shown),
-        d["id"],
-        d["occurrence"],
-        d["start"],
-        d["end"],
-        _label(shown, zone),
-        format_html('<span class="diary-time">{}</span>', time) if time else "",
-        o.appointment.title,
-        mark_safe(' <i class="bi bi-arrow-repeat" aria-hidden="true"></i>') if o.series_id else "",  # noqa: S308,
+        time = f'<span class="diary-time">{o.start.astimezone(ZoneInfo(zone)):%H:%M} </span>'
+    repeat = ' <i class="bi bi-arrow-repeat" aria-hidden="true"></i>' if o.series_id else ""
+    return (
+        f'<button type="button" class="{_classes(shown)} diary-chip" data-event '
+        f'data-id="{escape(d["id"])}" data-occurrence="{escape(d["occurrence"])}" '
+        f'data-start="{d["start"]}" data-end="{d["end"]}" '
+        f'aria-label="{escape(_label(shown, zone))}">'
+        f'{time}<span class="diary-title">{escape(o.appointment.title)}</span>{repeat}</button>'
     )
+
+
+@register.simple_tag(takes_context=True)
+def occurrence_chip(context: dict, shown: Shown, with_time: bool = False) -> str:
+    return mark_safe(_chip(shown, context.get("zone", "UTC"), with_time))  # noqa: S308 - escaped
 
 
 @register.simple_tag(takes_context=True)
@@ -150,6 +149,7 @@ MONTH_CHIPS = 4
 @register.simple_tag(takes_context=True)
 def month_grid(context: dict, weeks: list[list[Day]], weekday_names: list[str]) -> str:
     new_url = reverse("diary:new")
+    zone = context.get("zone", "UTC")
     month_names: dict[tuple[int, int], str] = {}
     out = [
         '<table class="table table-bordered diary-month" data-diary-month><thead><tr>',
@@ -186,7 +186,7 @@ def month_grid(context: dict, weeks: list[list[Day]], weekday_names: list[str]) 
                     _("New appointment on %(day)s") % {"day": f"{d.date.day} {month_names[key]}"},
                 )
             )
-            out.extend(occurrence_chip(context, item, True) for item in d.items[:MONTH_CHIPS])
+            out.extend(_chip(item, zone, True) for item in d.items[:MONTH_CHIPS])
             more = len(d.items) - MONTH_CHIPS
             if more > 0:
                 out.append(
