@@ -155,10 +155,22 @@ def appointment_data(row: Appointment, user: User) -> dict[str, Any]:
         "rrule": row.rrule,
         "exdates": row.exdates,
         "recurrence_id": recurrence.iso(row.recurrence_id) if row.recurrence_id else None,
-        "organiser": {
-            "id": publicid.of(row.owner),
-            "name": row.owner.get_full_name() or row.owner.email,
-        },
+        # An imported appointment keeps the organiser its file named (not a user here).
+        "organiser": (
+            {
+                "id": None,
+                "name": row.organiser_name or row.organiser_email,
+                "email": row.organiser_email,
+                "external": True,
+            }
+            if row.organiser_email
+            else {
+                "id": publicid.of(row.owner),
+                "name": row.owner.get_full_name() or row.owner.email,
+                "email": row.owner.email,
+                "external": False,
+            }
+        ),
         "attendees": [
             {
                 "user": publicid.of(a.user) if a.user_id else None,

@@ -16,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -77,11 +79,14 @@ def _event(row: Appointment, *, busy_only: bool, attendees: Iterable[Attendee]) 
         event.add("location", row.location)
     if row.description:
         event.add("description", row.description)
-    owner = row.owner
+    if row.organiser_email:  # imported: the organiser it came with
+        organiser_email, organiser_name = row.organiser_email, row.organiser_name
+    else:
+        organiser_email, organiser_name = row.owner.email, row.owner.get_full_name()
     event.add(
         "organizer",
-        icalendar.vCalAddress(f"mailto:{owner.email}"),
-        parameters={"CN": owner.get_full_name() or owner.email},
+        icalendar.vCalAddress(f"mailto:{organiser_email}"),
+        parameters={"CN": organiser_name or organiser_email},
     )
     for attendee in attendees:
         event.add(
@@ -272,6 +277,22 @@ def _parse_event(event: icalendar.Event, fallback: str) -> _Parsed:
         )
         if email:
             attendees.append((email.lower(), name, status))
+    organiser_email, organiser_name = "", ""
+    raw_org = event.get("ORGANIZER")
+    if isinstance(raw_org, list):
+        raw_org = raw_org[0] if raw_org else None
+    if raw_org is not None:
+        address = str(raw_org).strip()
+        if address.lower().startswith("mailto:"):
+            address = address[7:]
+        try:
+            validate_email(address)
+        except ValidationError:
+            address = ""  # not an email address (a bare CN, a tel: URI): not kept
+        if address:
+            organiser_email = address.lower()[:254]
+            params = getattr(raw_org, "params", {})
+            organiser_name = str(params.get("CN", "")).strip()[:200]
     uid = str(event.get("UID", "")).strip() or _fallback_uid(event)
     fields = {
         "title": (_text(event, "SUMMARY", 200).strip() or _("(no title)")),
@@ -286,6 +307,8 @@ def _parse_event(event: icalendar.Event, fallback: str) -> _Parsed:
         "reminders": _reminders(event),
         "rrule": "" if recurrence_id else rule,
         "exdates": exdates,
+        "organiser_email": organiser_email,
+        "organiser_name": organiser_name,
     }
     cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
     return _Parsed(fields, uid[:255], recurrence_id, attendees, cancelled)
@@ -368,6 +391,8 @@ def import_calendar(*, user: User, data: bytes, time_zone: str = "UTC") -> Impor
     keep: dict[str, _Parsed] = {}
     for uid, parsed in masters.items():
         row = Appointment(owner=user, uid=uid, **parsed.fields)
+        if row.organiser_email == user.email.lower():
+            row.organiser_email = row.organiser_name = ""  # the user organises it
         for item in moved.get(uid, []):
             if item.cancelled:
                 row.exdates = [*row.exdates, recurrence.iso(item.recurrence_id)]
@@ -397,6 +422,8 @@ def import_calendar(*, user: User, data: bytes, time_zone: str = "UTC") -> Impor
             override = Appointment(
                 owner=user, uid=row.uid, series=row, recurrence_id=item.recurrence_id, **item.fields
             )
+            override.organiser_email = row.organiser_email
+            override.organiser_name = row.organiser_name
             try:
                 services.validate_imported(override)
             except ApplicationError as exc:

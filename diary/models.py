@@ -49,6 +49,10 @@ class Appointment(models.Model):
     )
     # Minutes before the start, e.g. [15, 1440].
     reminders = models.JSONField(_("reminders"), default=list, blank=True)
+    # The organiser of an appointment imported from elsewhere (the .ics file's ORGANIZER)
+    # when it is not the owner; blank: the owner organises it. Exported as ORGANIZER again.
+    organiser_email = models.EmailField(_("organiser's email address"), blank=True)
+    organiser_name = models.CharField(_("organiser"), max_length=200, blank=True)
     rrule = models.CharField(_("recurrence rule"), max_length=500, blank=True)
     exdates = models.JSONField(default=list, blank=True)  # ISO UTC original starts
     # Latest end of any occurrence (None: the series never ends); lets a range query skip

@@ -53,6 +53,8 @@ FIELDS = (
     "private",
     "reminders",
 )
+# What a moved occurrence or the rest of a split series takes over from its series.
+COPIED = (*FIELDS, "organiser_email", "organiser_name")
 
 
 def _midnight(value: dt.datetime | dt.date) -> dt.datetime:
@@ -395,7 +397,7 @@ def _update_series(
                 uid=series.uid,
                 series=series,
                 recurrence_id=occurrence,
-                **{f: getattr(series, f) for f in FIELDS},
+                **{f: getattr(series, f) for f in COPIED},
             )
             row.start, row.end = occurrence, occurrence + duration
         _apply(row, {k: v for k, v in changes.items() if k != "rrule"})
@@ -459,7 +461,7 @@ def _split(
         )
         parts["COUNT"] = str(max(int(parts["COUNT"]) - done, 1))
         tail_rule = ";".join(f"{k}={v}" for k, v in parts.items())
-    tail = Appointment(owner=series.owner, **{f: getattr(series, f) for f in FIELDS})
+    tail = Appointment(owner=series.owner, **{f: getattr(series, f) for f in COPIED})
     _apply(tail, {k: v for k, v in changes.items() if k not in ("start", "end", "rrule")})
     tail.start = _local_shift(occurrence, occurrence, new_start, series)
     tail.end = tail.start + (new_end - new_start)

@@ -97,3 +97,47 @@ def test_reimporting_the_same_file_duplicates_nothing(alice):
         len([s for s in _year(alice, 2026) if s.occurrence.appointment.title.startswith("Team")])
         == 17
     )
+
+
+@pytest.mark.django_db
+def test_outlook_organiser_is_kept_and_exported_again(alice, bob):
+    import icalendar
+    from rest_framework.test import APIClient
+
+    from uc_web.lib import publicid
+
+    _import(alice, "outlook_export.ics")
+    meeting = Appointment.objects.get(owner=alice)
+    assert (meeting.organiser_email, meeting.organiser_name) == (
+        "klaus.becker@example.de",
+        "Klaus Becker",
+    )
+    client = APIClient()
+    client.force_authenticate(alice)
+    data = client.get(f"/api/v1/diary/appointments/{publicid.of(meeting)}/").json()
+    assert data["organiser"]["name"] == "Klaus Becker" and data["organiser"]["external"]
+    # Exported, the organiser is Klaus, not alice who imported it; imported by bob, the
+    # same organiser again.
+    exported = ical.export_calendar(Appointment.objects.filter(owner=alice))
+    [event] = icalendar.Calendar.from_ical(exported).walk("VEVENT")
+    assert str(event["ORGANIZER"]) == "mailto:klaus.becker@example.de"
+    assert event["ORGANIZER"].params["CN"] == "Klaus Becker"
+    ical.import_calendar(user=bob, data=exported, time_zone="UTC")
+    again = Appointment.objects.get(owner=bob)
+    assert (again.organiser_email, again.organiser_name) == (
+        "klaus.becker@example.de",
+        "Klaus Becker",
+    )
+
+
+@pytest.mark.django_db
+def test_my_own_export_reimported_has_me_as_organiser(alice):
+    from tests.diary.factories import appointment
+
+    appointment(alice, "Mine", start=dt.datetime(2026, 3, 4, 10, tzinfo=UTC))
+    exported = ical.export_calendar(Appointment.objects.filter(owner=alice))
+    Appointment.objects.all().delete()
+    ical.import_calendar(user=alice, data=exported, time_zone="UTC")
+    row = Appointment.objects.get(owner=alice)
+    assert row.organiser_email == "" and row.title == "Mine"
+    assert f"mailto:{alice.email}".encode() in ical.export_calendar([row])

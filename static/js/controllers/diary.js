@@ -74,7 +74,7 @@ export default class extends PageController {
     field("repeat").textContent = data.rrule || data.series ? "↻ " + (data.rrule || "") : "";
     field("location").textContent = data.location;
     field("description").textContent = data.description;
-    field("organiser").textContent = data.mine ? "" : `${data.organiser.name}`;
+    field("organiser").textContent = data.mine && !data.organiser.external ? "" : `${data.organiser.name}`;
     const list = field("attendees");
     list.replaceChildren(...data.attendees.map((a) => {
       const li = document.createElement("li");
