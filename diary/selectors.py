@@ -98,6 +98,26 @@ def _overrides(
     )
 
 
+# What drawing and listing occurrences reads of a row (and nothing more is loaded: each
+# column is work per row, and a month can hold hundreds of rows).
+SHOWN_FIELDS = (
+    "pk",
+    "owner_id",
+    "title",
+    "location",
+    "all_day",
+    "start",
+    "end",
+    "time_zone",
+    "show_as",
+    "private",
+    "rrule",
+    "exdates",
+    "series_id",
+    "recurrence_id",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
     """An occurrence as one user sees it (`status`: their answer when invited)."""
@@ -155,7 +175,7 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
         series__isnull=True
     )
     rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-    rows = rows.defer("description", "uid", "reminders", "created_at", "updated_at").annotate(
+    rows = rows.only(*SHOWN_FIELDS).annotate(
         my_status=Subquery(
             Attendee.objects.filter(appointment_id=OuterRef("pk"), user=user).values("status")[:1]
         )
@@ -163,11 +183,7 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
     rows = list(rows)
     series_ids = [r.pk for r in rows if r.rrule]
     overrides = (
-        list(
-            _overrides(series_ids, lo, hi, day_lo, day_hi).defer(
-                "description", "uid", "reminders", "created_at", "updated_at"
-            )
-        )
+        list(_overrides(series_ids, lo, hi, day_lo, day_hi).only(*SHOWN_FIELDS))
         if series_ids
         else []
     )

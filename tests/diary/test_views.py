@@ -167,3 +167,37 @@ def test_month_view_queries_do_not_grow_with_appointments(
     with django_assert_num_queries(6):
         html = client.get("/diary/?view=month&date=2026-03-02").content.decode()
     assert "Weekly, moved" in html and "more</a>" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", ["day", "week", "agenda"])
+def test_other_views_take_the_same_queries_whatever_is_in_them(
+    client, london, bob, view, django_assert_num_queries
+):
+    from diary import services
+
+    client.force_login(london)
+    for i in range(12):
+        appointment(london, f"A{i}", start=dt.datetime(2026, 3, 2 + i % 5, 9 + i, tzinfo=LONDON))
+    weekly = appointment(
+        london, "Weekly", start=dt.datetime(2026, 1, 5, 8, tzinfo=LONDON), rrule="FREQ=WEEKLY"
+    )
+    services.appointment_update(
+        appointment=weekly,
+        by=london,
+        scope="this",
+        occurrence=dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC),
+        changes={"title": "Weekly, moved", "location": "Room 9"},
+    )
+    invited = appointment(
+        bob,
+        "Bob's review",
+        start=dt.datetime(2026, 3, 2, 15, tzinfo=LONDON),
+        attendees=[services.Invitee(email=london.email, user=london)],
+    )
+    services.attendee_respond(appointment=invited, user=london, status="accepted")
+    url = f"/diary/?view={view}&date=2026-03-02"
+    client.get(url)
+    with django_assert_num_queries(6):
+        html = client.get(url).content.decode()
+    assert "Weekly, moved" in html and "Bob&#x27;s review" in html and "A0" in html
