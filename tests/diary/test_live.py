@@ -24,12 +24,20 @@ async def test_bob_hears_his_invitation_and_alice_his_answer(alice, bob, charlie
         start=dt.datetime(2026, 3, 4, 10, tzinfo=UTC),
         attendees=[services.Invitee(email=bob.email, user=bob)],
     )
+    # The Invitation message in bob's inbox (messaging's notice, which shows the toast),
+    # then the diary's own event; alice's Sent changed.
+    received = await next_of(b, "message.received")
+    assert received["kind"] == "text" and received["preview"] == "Invitation: Quarterly plan"
+    assert received["sender"]["name"] == "Alice Fernandez"
     invited = await next_of(b, "diary.invited")
     assert invited["id"] == publicid.of(row) and invited["title"] == "Quarterly plan"
     assert invited["organiser"] == "Alice Fernandez"
     await next_of(b, "diary.changed")
+    await next_of(a, "mailbox.changed")
     await next_of(a, "diary.changed")
     await sync_to_async(services.attendee_respond)(appointment=row, user=bob, status="accepted")
+    answer = await next_of(a, "message.received")
+    assert answer["preview"] == "Accepted: Quarterly plan"
     answered = await next_of(a, "diary.answered")
     assert answered == {
         "type": "diary.answered",
