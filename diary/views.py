@@ -83,6 +83,17 @@ def _invitees(form: AppointmentForm) -> list[services.Invitee]:
     return people
 
 
+FORM_FRAME = "appointment-form"
+
+
+def _saved(request: HttpRequest, url: str) -> HttpResponse:
+    """After a save: the calendar page; from the calendar's form dialog (a Turbo frame),
+    a frame that tells the page to go there (the message of the save is shown there)."""
+    if request.headers.get("Turbo-Frame") == FORM_FRAME:
+        return render(request, "diary/_form_saved.html", {"url": url})
+    return redirect(url)
+
+
 def _back(request: HttpRequest, day: dt.date) -> str:
     view = request.POST.get("view") or request.GET.get("view") or "week"
     return _calendar_url(view if view in layout.VIEWS else "week", day)
@@ -116,7 +127,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Appointment “%(t)s” saved.") % {"t": row.title})
-                return redirect(_back(request, row.start.astimezone(ZoneInfo(zone)).date()))
+                return _saved(request, _back(request, row.start.astimezone(ZoneInfo(zone)).date()))
     else:
         initial: dict[str, Any] = {"show_as": Appointment.ShowAs.BUSY, "reminders": [15]}
         raw = request.GET.get("start", "")
@@ -198,7 +209,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Appointment “%(t)s” saved.") % {"t": saved.title})
-                return redirect(_back(request, data["date"]))
+                return _saved(request, _back(request, data["date"]))
     else:
         initial = initial_for(row, zone, start, end)
         head = row.series or row

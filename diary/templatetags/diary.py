@@ -176,6 +176,7 @@ def month_grid(context: dict, weeks: list[list[Day]], weekday_names: list[str]) 
                     '<td class="{}"{}><div class="d-flex justify-content-between">'
                     '<a class="small" href="?view=day&amp;date={}">{}</a>'
                     '<a class="small diary-add" href="{}?view=month&amp;start={}" '
+                    'data-turbo-frame="appointment-form" '
                     'aria-label="{}"><i class="bi bi-plus" aria-hidden="true"></i></a></div>',
                     classes,
                     mark_safe(' aria-current="date"') if d.today else "",  # noqa: S308

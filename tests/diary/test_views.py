@@ -201,3 +201,47 @@ def test_other_views_take_the_same_queries_whatever_is_in_them(
     with django_assert_num_queries(6):
         html = client.get(url).content.decode()
     assert "Weekly, moved" in html and "Bob&#x27;s review" in html and "A0" in html
+
+
+@pytest.mark.django_db
+def test_the_form_opens_in_the_calendars_dialog_and_still_works_as_a_page(client, london):
+    client.force_login(london)
+    html = client.get("/diary/?view=week&date=2026-03-04").content.decode()
+    # The links into the form target the dialog's frame (with scripts); they are plain
+    # links to the form page all the same (without).
+    assert '<turbo-frame id="appointment-form" data-diary-form-frame>' in html
+    slot = 'href="/diary/new/?view=week&amp;start=2026-03-04T14:00"'
+    assert f'data-turbo-frame="appointment-form" {slot}' in html
+    page = client.get("/diary/new/?view=week&start=2026-03-04T14:00").content.decode()
+    assert '<turbo-frame id="appointment-form">' in page
+    assert 'action="/diary/new/?view=week&amp;start=2026-03-04T14:00"' in page
+    data = {
+        "title": "Design review",
+        "date": "2026-03-04",
+        "start_time": "14:00",
+        "end_time": "15:00",
+        "repeat": "",
+        "show_as": "busy",
+        "reminders": ["15"],
+        "view": "week",
+    }
+    # From the dialog: the frame says where to go next; the "saved" notice waits there.
+    framed = client.post(
+        "/diary/new/?view=week&start=2026-03-04T14:00",
+        data,
+        headers={"Turbo-Frame": "appointment-form"},
+    )
+    assert framed.status_code == 200
+    assert 'data-form-saved="/diary/?view=week&amp;date=2026-03-04"' in framed.content.decode()
+    after = client.get("/diary/?view=week&date=2026-03-04").content.decode()
+    assert "Appointment “Design review” saved." in after and "Design review" in after
+    # A mistake is answered inside the frame, with the reason, and saves nothing.
+    bad = client.post(
+        "/diary/new/", {**data, "title": ""}, headers={"Turbo-Frame": "appointment-form"}
+    )
+    assert bad.status_code == 200 and '<turbo-frame id="appointment-form">' in bad.content.decode()
+    assert "This field is required." in bad.content.decode()
+    # Without scripts, the same form is a page that redirects back to the calendar.
+    plain = client.post("/diary/new/", {**data, "title": "Plain"})
+    assert plain.status_code == 302 and plain["Location"] == "/diary/?view=week&date=2026-03-04"
+    assert Appointment.objects.filter(owner=london).count() == 2

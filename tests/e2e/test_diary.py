@@ -38,6 +38,9 @@ def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, passw
     # Quick add: click the Monday 10:00 slot; the form opens with that time.
     slot_name = f"New appointment {monday:%A} {monday.day} {monday:%B} 10:00"
     a.get_by_role("link", name=slot_name).click()
+    # The form opens in a dialog over the calendar (the page stays the calendar).
+    expect(a.get_by_role("dialog", name="New appointment")).to_be_visible()
+    assert "/diary/new/" not in a.url
     expect(a.get_by_label("Date*", exact=True)).to_have_value(monday.isoformat())
     expect(a.get_by_label("Starts", exact=True)).to_have_value("10:00")
     a.get_by_label("Title*", exact=True).fill("Design review")
@@ -48,6 +51,9 @@ def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, passw
     expect(a.locator("[data-freebusy]")).to_contain_text("First time everyone is free:")
     a.get_by_role("button", name="Save").click()
 
+    # The dialog closes; the week shows the saved appointment and says so.
+    expect(a.get_by_role("dialog", name="New appointment")).to_be_hidden()
+    expect(a.get_by_text("Appointment “Design review” saved.")).to_be_visible()
     # Back on the week: the box sits at 10:00 and lasts 1.5 hours of the 24.
     review = a.get_by_role("button", name=re.compile(r"^Design review, 10:00–11:30, repeats"))
     expect(review).to_be_visible()
@@ -58,10 +64,13 @@ def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, passw
         a.get_by_role("link", name="Next period").click()
         expect(a.get_by_role("button", name=re.compile(r"^Design review, 10:00"))).to_be_visible()
 
-    # Bob hears of it at once, and finds it in his diary waiting for an answer.
-    invitation = b.locator("[data-notice]").filter(has_text="Design review")
+    # Bob hears of it at once: one notice, of the Invitation message in his inbox.
+    invitation = b.locator("[data-notice]").filter(has_text="Invitation: Design review")
     expect(invitation).to_be_visible()
-    invitation.get_by_role("link", name="Open in the diary to answer").click()
+    expect(b.locator("[data-notice]")).to_have_count(1)
+    # He finds it in his diary waiting for an answer.
+    b.get_by_role("link", name="Diary", exact=True).click()
+    b.get_by_role("link", name="Next period").click()
     box = b.get_by_role(
         "button", name=re.compile(r"^Design review, 10:00–11:30, repeats, invitation, not answered")
     )
@@ -76,7 +85,7 @@ def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, passw
     ).to_be_visible()
 
     # Alice hears the answer live, and the appointment's window shows it.
-    expect(a.locator("[data-notice]").filter(has_text="Bob Okafor: accepted")).to_be_visible()
+    expect(a.locator("[data-notice]").filter(has_text="Accepted: Design review")).to_be_visible()
     a.get_by_role("button", name=re.compile(r"^Design review, 10:00")).click()
     expect(a.get_by_role("dialog", name="Design review")).to_contain_text("Bob Okafor: accepted")
 

@@ -3,7 +3,7 @@
 // an appointment of mine changes elsewhere (another tab, an invitation, an answer).
 import { getJSON } from "../api.js";
 import { PageController } from "../controller.js";
-import { reload } from "../navigation.js";
+import { go, reload } from "../navigation.js";
 
 const STATUS = { needs_action: "not answered", accepted: "accepted", tentative: "tentative", declined: "declined" };
 
@@ -26,6 +26,23 @@ export default class extends PageController {
       const now = this.element.querySelector("[data-diary-now]");
       scroll.scrollTop = now ? Math.max(0, now.offsetTop - 2 * hour) : 7 * hour;
     }
+    // The appointment form in a dialog: links marked data-turbo-frame="appointment-form"
+    // load the form page's frame into it (without scripts they open the full page).
+    this.formDialog = this.element.querySelector("[data-diary-form-dialog]");
+    this.formFrame = this.element.querySelector("[data-diary-form-frame]");
+    if (this.formFrame) {
+      this.formFrame.addEventListener("turbo:frame-load", () => this.formLoaded(), { signal: this.signal });
+      this.formDialog.addEventListener("click", (event) => {
+        if (event.target.closest("[data-close-form], [data-form-cancel]")) {
+          event.preventDefault();
+          this.closeForm();
+        }
+      }, { signal: this.signal });
+      this.formDialog.addEventListener("close", () => this.formFrame.replaceChildren(), { signal: this.signal });
+      this.element.addEventListener("click", (event) => {
+        if (event.target.closest("[data-edit]")) this.dialog.close();
+      }, { signal: this.signal });
+    }
     this.every(60000, () => this.moveNow());
     for (const type of ["diary.changed", "diary.invited"]) {
       this.onLive(type, () => this.refresh());
@@ -34,11 +51,28 @@ export default class extends PageController {
 
   teardown() {
     if (this.dialog?.open) this.dialog.close();
+    if (this.formDialog?.open) this.formDialog.close();
   }
 
   refresh() {
-    if (this.dialog?.open) return; // do not pull the dialog away from under the reader
+    // Do not pull a dialog away from under the reader.
+    if (this.dialog?.open || this.formDialog?.open) return;
     reload();
+  }
+
+  formLoaded() {
+    const saved = this.formFrame.querySelector("[data-form-saved]");
+    if (saved) {
+      this.closeForm();
+      go(saved.dataset.formSaved);
+    } else if (this.formFrame.childElementCount && !this.formDialog.open) {
+      this.formDialog.showModal();
+      this.formFrame.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+    }
+  }
+
+  closeForm() {
+    if (this.formDialog.open) this.formDialog.close();
   }
 
   moveNow() {
