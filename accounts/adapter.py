@@ -37,7 +37,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_authenticated:
             services.user_sessions_revalidate(user=user)
 
-    def set_password(self, user, password: str) -> None:  # type: ignore[no-untyped-def]
+    def set_password(self, user: Any, password: str) -> None:
         services.user_set_password(user=user, password=password)
 
     def get_reset_password_from_key_url(self, key: str) -> str:

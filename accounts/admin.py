@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html
@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from accounts import audit, dates, roles, selectors, services
 from accounts.models import Company, Profile, Region, User
 from uc_web.lib import phones
+from uc_web.lib.signed_in import user_of
 
 # Fields only a superuser sees on a user.
 SUPERUSER_ONLY_FIELDS = {"is_superuser", "is_staff", "user_permissions", "company"}
@@ -32,6 +33,14 @@ SUPERUSER_ONLY_FIELDS = {"is_superuser", "is_staff", "user_permissions", "compan
 
 def _is_superuser(request: HttpRequest) -> bool:
     return bool(request.user.is_superuser)
+
+
+def _company(request: HttpRequest) -> Company:
+    """The company a (non-superuser) administrator manages; staff without one get nothing."""
+    company = user_of(request).company
+    if company is None:
+        raise PermissionDenied
+    return company
 
 
 def grantable_roles(user: User) -> QuerySet[Group]:
@@ -69,7 +78,7 @@ class _PhoneFieldsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in self.phone_fields:
             if name in self.fields:
-                self.fields[name].max_length = 40
+                self.fields[name].max_length = 40  # type: ignore[attr-defined]  # a CharField
                 self.fields[name].widget.attrs["maxlength"] = 40
                 self.fields[name].validators = []
 
@@ -77,7 +86,7 @@ class _PhoneFieldsForm(forms.ModelForm):
         raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         country = self.dialling_country()
         for name in self.phone_fields:
             if data.get(name):
@@ -130,7 +139,7 @@ class CompanyScopedMixin:
         qs = super().get_queryset(request)  # type: ignore[misc]
         if _is_superuser(request):
             return qs
-        return qs.filter(**{self.company_field: request.user.company_id})
+        return qs.filter(**{self.company_field: _company(request).pk})
 
     def _object_in_scope(self, request: HttpRequest, object_id: str) -> None:
         # Django's admin answers a missing object with a redirect and a message; for an
@@ -157,7 +166,7 @@ class CompanyScopedMixin:
 
 def _scope_regions(request: HttpRequest, kwargs: dict[str, Any]) -> None:
     if not _is_superuser(request):
-        kwargs["queryset"] = selectors.region_list(user=request.user)
+        kwargs["queryset"] = selectors.region_list(user=user_of(request))
 
 
 @admin.register(Company)
@@ -214,26 +223,28 @@ class RegionAdmin(CompanyScopedMixin, admin.ModelAdmin):
         qs = super().get_queryset(request)
         return qs if _is_superuser(request) else qs.filter(kind=Region.Kind.MARKET)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if _is_superuser(request):
             return ["kind", "code", "name", "company"]
         return ["name"]
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> Any:
         return self.list_display if _is_superuser(request) else ["name"]
 
-    def get_list_filter(self, request: HttpRequest) -> list[str]:
+    def get_list_filter(self, request: HttpRequest) -> Any:
         return self.list_filter if _is_superuser(request) else []
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if _is_superuser(request):
             return form
-        company_id = request.user.company_id
+        company_id = _company(request).pk
 
         class CompanyMarketForm(form):  # type: ignore[misc, valid-type]
             def clean(self) -> dict[str, Any]:
-                data = super().clean()
+                data = super().clean() or self.cleaned_data
                 name = data.get("name", "").strip()
                 taken = Region.objects.filter(
                     kind=Region.Kind.MARKET, company_id=company_id, name__iexact=name
@@ -247,7 +258,7 @@ class RegionAdmin(CompanyScopedMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         if not _is_superuser(request):
             obj.kind = Region.Kind.MARKET
-            obj.company_id = request.user.company_id
+            obj.company_id = _company(request).pk
             obj.code = ""
         super().save_model(request, obj, form, change)
 
@@ -320,7 +331,7 @@ class UserInviteForm(forms.ModelForm):
         return self.cleaned_data["email"].strip().lower()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         # Only superusers see the field; for company admins save_model sets their company.
         if "company" in self.fields and not data.get("company"):
             self.add_error("company", _("Choose the company the new user belongs to."))
@@ -331,7 +342,7 @@ class SelfLockoutGuard(forms.ModelForm):
     """A company admin editing themselves cannot deactivate or demote themselves."""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if "is_active" in data and not data["is_active"]:
             self.add_error("is_active", _("You cannot deactivate yourself."))
         groups = data.get("groups")
@@ -430,7 +441,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             .prefetch_related("groups")
         )
 
-    def get_list_display(self, request: HttpRequest) -> list[str]:
+    def get_list_display(self, request: HttpRequest) -> Any:
         if _is_superuser(request):
             return [*self.list_display[:4], "company", *self.list_display[4:]]
         return self.list_display
@@ -469,20 +480,22 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             if [f for f in opts["fields"] if f not in SUPERUSER_ONLY_FIELDS]
         ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and obj.pk == request.user.pk and not _is_superuser(request):
             return type("OwnUserForm", (SelfLockoutGuard, form), {})
         return form
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "company" and not _is_superuser(request):
-            kwargs["queryset"] = Company.objects.filter(pk=request.user.company_id)
+            kwargs["queryset"] = Company.objects.filter(pk=_company(request).pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "groups":
-            kwargs["queryset"] = grantable_roles(request.user)
+            kwargs["queryset"] = grantable_roles(user_of(request))
             kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
             kwargs["label"] = _("Roles")
             kwargs["help_text"] = _(
@@ -497,11 +510,11 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             return super().save_form(request, form, change)
         # Adding someone invites them through the same service as the app's Users page.
         data = form.cleaned_data
-        company = data.get("company") if _is_superuser(request) else request.user.company
+        company = data.get("company") if _is_superuser(request) else _company(request)
         groups = list(data.get("groups") or [])
         user = services.user_invite(
             company=company,
-            by=request.user,
+            by=user_of(request),
             email=data["email"],
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
@@ -517,15 +530,15 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         if not change:
             return  # save_form created and invited them
         if not _is_superuser(request):
-            obj.company_id = request.user.company_id
+            obj.company_id = _company(request).pk
             obj.is_superuser = False
         # Groups the acting admin cannot grant (set by a superuser) stay as they were.
-        form._kept_roles = list(obj.groups.exclude(pk__in=grantable_roles(request.user)))
+        form._kept_roles = list(obj.groups.exclude(pk__in=grantable_roles(user_of(request))))
         was_active = User.objects.filter(pk=obj.pk, is_active=True).exists()
         super().save_model(request, obj, form, change)
         if was_active and not obj.is_active:
             # also closes their sockets everywhere
-            services.user_deactivate(user=obj, by=request.user)
+            services.user_deactivate(user=obj, by=user_of(request))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if not change:
@@ -538,7 +551,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
         super().save_related(request, form, formsets, change)
         if "groups" in form.cleaned_data:
             chosen = list(form.cleaned_data["groups"]) + getattr(form, "_kept_roles", [])
-            services.user_roles_set(user=form.instance, roles_=chosen, by=request.user)
+            services.user_roles_set(user=form.instance, roles_=chosen, by=user_of(request))
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
@@ -551,7 +564,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
             audit.record(
                 kind=audit.Kind.PASSWORD_CHANGED,
                 subject=changed,
-                actor=request.user,
+                actor=user_of(request),
                 request=request,
                 detail="set by an admin",
             )
@@ -561,7 +574,7 @@ class UserAdmin(CompanyScopedMixin, BaseUserAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = 0
         for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            services.user_deactivate(user=user, by=request.user)
+            services.user_deactivate(user=user, by=user_of(request))
             count += 1
         self.message_user(
             request,

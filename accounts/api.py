@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +17,7 @@ from accounts import presence, selectors, services
 from accounts.models import ContactRequest, Profile, Region, User, time_zone_names
 from uc_web.lib import phones, publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
+from uc_web.lib.signed_in import AuthedApiRequest
 
 USER = publicid.kind_of(User)
 
@@ -122,7 +122,8 @@ class MeSerializer(PublicModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         profile = attrs.get("profile", {})
-        country = profile.get("dialling_country", self.instance.default_dialling_country)
+        default = self.instance.default_dialling_country if self.instance else ""
+        country = profile.get("dialling_country", default)
         errors = {}
         for name in ("phone_mobile", "phone_work", "phone_home"):
             if name in profile:
@@ -138,16 +139,18 @@ class MeSerializer(PublicModelSerializer):
 class MeView(APIView):
     """The signed-in user and their profile. Clients call it on (re)connect, too."""
 
-    def _serializer(self, request: Request, **kwargs: Any) -> MeSerializer:
+    request: AuthedApiRequest
+
+    def _serializer(self, request: AuthedApiRequest, **kwargs: Any) -> MeSerializer:
         services.profile_ensure(user=request.user)
         return MeSerializer(request.user, context={"user": request.user}, **kwargs)
 
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         return Response(self._serializer(request).data)
 
     @extend_schema(request=MeSerializer, responses=MeSerializer)
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthedApiRequest) -> Response:
         serializer = self._serializer(request, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -218,8 +221,10 @@ class PresenceView(APIView):
     `presence.changed` events. Whoever may not see a person gets Offline for them.
     """
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=PresenceSnapshotSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         entries = selectors.monitor_people(user=request.user)
         snaps = async_to_sync(presence.get_store().snapshot)(
             [request.user.pk, *(e.user.pk for e in entries)], now=presence.clock()
@@ -285,8 +290,10 @@ class MonitorPeopleView(APIView):
     """Add someone to my Online Monitor by email or user id: a colleague at once, anyone
     else through a contact request they accept or decline."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=MonitorAddSerializer, responses={201: MonitorAddResultSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         serializer = MonitorAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -307,8 +314,10 @@ class MonitorPersonView(APIView):
     """Remove someone from my Online Monitor (ends a contact for both sides, withdraws my
     unanswered request, or hides a colleague)."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
         services.monitor_remove(user=request.user, person=person)
         return Response(status=204)
@@ -317,25 +326,29 @@ class MonitorPersonView(APIView):
 class FavouriteView(APIView):
     """PUT: put a person of my Online Monitor into Favourites; DELETE: take them out."""
 
-    def _set(self, request: Request, pk: int, favourite: bool) -> Response:
+    request: AuthedApiRequest
+
+    def _set(self, request: AuthedApiRequest, pk: int, favourite: bool) -> Response:
         person = get_object_or_404(selectors.person_list(user=request.user), pk=pk)
         services.monitor_favourite_set(user=request.user, person=person, favourite=favourite)
         return Response(status=204)
 
     @extend_schema(request=None, responses={204: None})
-    def put(self, request: Request, pk: int) -> Response:
+    def put(self, request: AuthedApiRequest, pk: int) -> Response:
         return self._set(request, pk, True)
 
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         return self._set(request, pk, False)
 
 
 class ContactRequestAnswerView(APIView):
     """Accept or decline a contact request sent to me; DELETE withdraws one I sent."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request, pk: int, answer: str) -> Response:
+    def post(self, request: AuthedApiRequest, pk: int, answer: str) -> Response:
         if answer not in ("accept", "decline"):
             raise Http404
         req = get_object_or_404(selectors.contact_request_inbox(user=request.user), pk=pk)
@@ -347,8 +360,10 @@ class ContactRequestAnswerView(APIView):
 
 
 class ContactRequestView(APIView):
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         req = get_object_or_404(selectors.contact_request_outbox(user=request.user), pk=pk)
         services.contact_request_cancel(request=req, by=request.user)
         return Response(status=204)
@@ -364,8 +379,10 @@ class BlockedPersonSerializer(serializers.Serializer):
 class BlockListView(APIView):
     """People I blocked."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=BlockedPersonSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         blocks = selectors.block_list(user=request.user)
         return Response(BlockedPersonSerializer(blocks, many=True).data)
 
@@ -373,14 +390,16 @@ class BlockListView(APIView):
 class BlockView(APIView):
     """PUT blocks a person (no requests, no calls, no presence either way); DELETE unblocks."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses={204: None})
-    def put(self, request: Request, pk: int) -> Response:
+    def put(self, request: AuthedApiRequest, pk: int) -> Response:
         person = get_object_or_404(selectors.monitor_addable(user=request.user), pk=pk)
         services.block_create(blocker=request.user, blocked=person)
         return Response(status=204)
 
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         block = get_object_or_404(selectors.block_list(user=request.user), blocked_id=pk)
         services.block_delete(blocker=request.user, blocked=block.blocked)
         return Response(status=204)
@@ -399,8 +418,10 @@ class ChoicesView(APIView):
     the pages do not carry hundreds of options): time zones, countries, and the regions the
     user may choose (every country and their own company's markets)."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=ChoiceSerializer(many=True))
-    def get(self, request: Request, kind: str) -> Response:
+    def get(self, request: AuthedApiRequest, kind: str) -> Response:
         if kind not in CHOICE_KINDS:
             raise Http404
         if kind == "time-zones":

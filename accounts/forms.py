@@ -1,4 +1,4 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allauth.account.forms import LoginForm
 from django import forms
@@ -11,6 +11,9 @@ from accounts import roles
 from accounts.models import Company, Profile, Region, User, time_zone_names
 from uc_web.lib import phones
 from uc_web.lib.forms import PublicModelMultipleChoiceField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class SignInForm(LoginForm):
@@ -92,9 +95,11 @@ class _OnDemandMixin:
         )
         return context
 
+    choices: Any
+
     def optgroups(self, name: str, value: list[str], attrs: dict[str, Any] | None = None) -> Any:
         chosen = {str(v) for v in value if v not in (None, "")}
-        every = self.choices  # type: ignore[has-type]
+        every = self.choices
         self.choices = [c for c in every if str(c[0]) in chosen or c[0] == ""]
         try:
             return super().optgroups(name, value, attrs)  # type: ignore[misc]
@@ -120,7 +125,7 @@ def time_zone_choices(blank_label: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank_label)] if blank_label else []) + choices
 
 
-def country_choices(blank_label: str) -> list[tuple[str, str]]:
+def country_choices(blank_label: "StrOrPromise") -> "list[tuple[str, StrOrPromise]]":
     return [("", blank_label), *((code, name) for code, name in countries)]
 
 

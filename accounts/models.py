@@ -50,7 +50,7 @@ class Company(models.Model):
     # Names in the default storage, written only by uc_web.lib.media (see services).
     logo_large = models.CharField(_("logo (large)"), max_length=200, blank=True, editable=False)
     logo_small = models.CharField(_("logo (small)"), max_length=200, blank=True, editable=False)
-    regions = models.ManyToManyField(
+    regions: "models.ManyToManyField[Region, Any]" = models.ManyToManyField(
         "Region",
         verbose_name=_("regions and markets"),
         blank=True,

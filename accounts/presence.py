@@ -340,7 +340,7 @@ def get_store() -> PresenceStore:
     global _store
     if _store is None:
         if settings.REDIS_URL:
-            prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+            prefix = realtime.redis_prefix()
             _store = RedisPresenceStore(settings.REDIS_URL, prefix)
         else:
             _store = MemoryPresenceStore()

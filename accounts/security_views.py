@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts import api_tokens, audit
 from accounts.models import AuditEvent
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedRequest
 
 TURBO_STREAM = "text/vnd.turbo-stream.html"
 
@@ -26,7 +27,7 @@ class TokenForm(forms.Form):
 
 
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedRequest) -> HttpResponse:
     """The user's API tokens: make one (its key shown this once), see use, revoke."""
     form = TokenForm(request.POST or None)
     created = key = None
@@ -61,7 +62,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(api_tokens.api_token_list(user=request.user), pk=pk)
     api_tokens.api_token_revoke(token=token, by=request.user)
     messages.success(
@@ -84,7 +85,7 @@ AUDIT_PAGE_SIZE = 50
 
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     """The company's security events for its admins, newest first, filterable."""
     form = AuditFilterForm(request.GET or None)
     events = audit.audit_event_list(user=request.user)

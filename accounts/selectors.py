@@ -96,6 +96,8 @@ def region_list(*, user: User) -> QuerySet[Region]:
 
 def market_list(*, user: User) -> QuerySet[Region]:
     """The named markets of the user's company."""
+    if user.company_id is None:
+        return Region.objects.none()
     return Region.objects.filter(kind=Region.Kind.MARKET, company_id=user.company_id)
 
 
@@ -162,7 +164,7 @@ def _request_partners(user_id: int, state: str | None) -> QuerySet[User]:
         sent, received = sent.filter(state=state), received.filter(state=state)
     return User.objects.filter(
         Q(pk__in=sent.values("recipient_id")) | Q(pk__in=received.values("sender_id"))
-    ).values("pk")
+    ).values("pk")  # type: ignore[return-value]  # a subquery of ids
 
 
 def _others(pairs: Iterable[tuple[int, int]], user_id: int) -> set[int]:
@@ -360,7 +362,9 @@ def presence_audience(*, user_id: int) -> PresenceAudience:
         User.objects.filter(pk=user_id).values_list("company_id", "profile__presence_visibility")
     ).first() or (None, Profile.PresenceVisibility.NOBODY)
     ids = contact_ids(user_id=user_id)
-    contacts = dict(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", "company_id"))
+    contacts: dict[int, int | None] = dict(
+        User.objects.filter(pk__in=ids, is_active=True).values_list("pk", "company_id")
+    )
     return PresenceAudience(
         company_id=company_id,
         visibility=visibility or Profile.PresenceVisibility.COMPANY,

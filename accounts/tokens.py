@@ -1,6 +1,7 @@
 """Set-password links: an invitation's link lasts longer than a password reset's."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -21,7 +22,7 @@ class TokenGenerator(PasswordResetTokenGenerator):
     The token still changes with the password and the last sign-in, so it works once.
     """
 
-    def check_token(self, user, token: str | None) -> bool:  # type: ignore[no-untyped-def]
+    def check_token(self, user: Any, token: str | None) -> bool:
         if super().check_token(user, token):
             return True
         extra = settings.INVITATION_TIMEOUT - settings.PASSWORD_RESET_TIMEOUT

@@ -35,6 +35,7 @@ from accounts.forms import (
 from accounts.models import Company, Profile
 from uc_web.lib import media, phones
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedRequest
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -62,7 +63,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def monitor(request: HttpRequest) -> HttpResponse:
+def monitor(request: AuthedRequest) -> HttpResponse:
     """The Online Monitor as a page (narrow screens; the sidebar on wide ones), with the
     people the user blocked."""
     return render(
@@ -72,7 +73,7 @@ def monitor(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def person(request: HttpRequest, pk: int) -> HttpResponse:
+def person(request: AuthedRequest, pk: int) -> HttpResponse:
     """A person's card: details, status if I may see it, and what I can do about them."""
     from contacts import selectors as contact_selectors
 
@@ -116,7 +117,7 @@ PERSON_ACTIONS = (
 
 @require_POST
 @login_required
-def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def person_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """The person card's buttons (the Online Monitor does the same through the API)."""
     user = request.user
     if action not in PERSON_ACTIONS:
@@ -163,7 +164,7 @@ def person_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("accounts:person", pk=pk)
 
 
-def _return_to(request: HttpRequest, name: str, **kwargs: Any) -> str:
+def _return_to(request: AuthedRequest, name: str, **kwargs: Any) -> str:
     """The page the form asked to return to (`next`, on this site only), else `name`."""
     wanted = request.POST.get("next", "")
     if wanted and url_has_allowed_host_and_scheme(
@@ -176,7 +177,7 @@ def _return_to(request: HttpRequest, name: str, **kwargs: Any) -> str:
 PROFILE_SECTIONS = ("details", "photo", "preferences", "options", "regions")
 
 
-def _profile_forms(request: HttpRequest, profile: Profile, bound: str | None) -> dict[str, Any]:
+def _profile_forms(request: AuthedRequest, profile: Profile, bound: str | None) -> dict[str, Any]:
     """The profile page's forms; only the submitted section is bound to the POST data."""
     user = request.user
 
@@ -220,7 +221,7 @@ def _profile_forms(request: HttpRequest, profile: Profile, bound: str | None) ->
     }
 
 
-def _save_profile_section(request: HttpRequest, section: str, form: forms.Form) -> None:
+def _save_profile_section(request: AuthedRequest, section: str, form: forms.Form) -> None:
     user = request.user
     if section == "photo":
         services.profile_photo_set(user=user, upload=form.cleaned_data["photo"])
@@ -239,7 +240,7 @@ SAVED_MESSAGES = {
 }
 
 
-def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
+def _is_valid(request: AuthedRequest, form: forms.Form) -> bool:
     """form.is_valid(), saying "too large" for a file the upload limit skipped."""
     valid = form.is_valid()
     for name, field in form.fields.items():
@@ -251,7 +252,7 @@ def _is_valid(request: HttpRequest, form: forms.Form) -> bool:
 
 @login_required
 @media.limit_uploads
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedRequest) -> HttpResponse:
     """The personal profile: details, photo, preferences, options and regions."""
     services.profile_ensure(user=request.user)
     profile = selectors.profile_get(user=request.user)
@@ -282,13 +283,13 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def profile_photo_remove(request: HttpRequest) -> HttpResponse:
+def profile_photo_remove(request: AuthedRequest) -> HttpResponse:
     services.profile_photo_remove(user=request.user)
     messages.success(request, _("Your photo is removed."))
     return redirect(reverse("accounts:profile") + "#photo")
 
 
-def _image_response(name: str) -> HttpResponse:
+def _image_response(name: str) -> FileResponse:
     if not name or not default_storage.exists(name):
         raise Http404
     response = FileResponse(
@@ -302,7 +303,7 @@ def _image_response(name: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
+def photo(request: AuthedRequest, pk: int, size: str) -> FileResponse:
     """A user's photo, to those who may see that user (their company, for now)."""
     if size not in media.SIZES:
         raise Http404
@@ -315,7 +316,7 @@ def photo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def company_logo(request: HttpRequest, pk: int, size: str) -> HttpResponse:
+def company_logo(request: AuthedRequest, pk: int, size: str) -> FileResponse:
     """The company's logo, to its members."""
     if size not in media.SIZES:
         raise Http404
@@ -331,7 +332,7 @@ COMPANY_SECTIONS = ("details", "logo", "regions", "market", "security")
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
 @media.limit_uploads
-def company(request: HttpRequest) -> HttpResponse:
+def company(request: AuthedRequest) -> HttpResponse:
     """The company profile, for its admins: details, logo, regions, markets and defaults."""
     company = selectors.company_get(user=request.user)
     if company is None:
@@ -411,7 +412,7 @@ def company(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def company_logo_remove(request: HttpRequest) -> HttpResponse:
+def company_logo_remove(request: AuthedRequest) -> HttpResponse:
     company = selectors.company_get(user=request.user)
     if company is None:
         raise Http404
@@ -423,7 +424,7 @@ def company_logo_remove(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def market_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def market_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     region = get_object_or_404(selectors.market_list(user=request.user), pk=pk)
     services.market_delete(region=region, by=request.user)
     messages.success(request, _("The market is deleted."))
@@ -433,13 +434,13 @@ def market_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- users and invitations (the app's page; Django admin does the same through services) --
 
 
-def _base_url(request: HttpRequest) -> str:
+def _base_url(request: AuthedRequest) -> str:
     return request.build_absolute_uri("/")
 
 
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: AuthedRequest) -> HttpResponse:
     """The company's people for its admins: invite someone, and the invitations waiting."""
     company = selectors.company_get(user=request.user)
     if company is None:
@@ -480,7 +481,7 @@ def users(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def invitation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def invitation_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """Resend or revoke an invitation of the admin's own company."""
     if action not in ("resend", "revoke"):
         raise Http404
@@ -542,7 +543,7 @@ class JoinView(PasswordResetFromKeyView):
         )
         return context
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: Any) -> HttpResponse:  # allauth's ResetPasswordKeyForm
         user = self.reset_user
         form.save()  # through the account adapter: services.user_set_password
         self.request.session.pop(INTERNAL_RESET_SESSION_KEY, None)

@@ -15,6 +15,7 @@ from calls import selectors, services, turn
 from calls.models import Call
 from uc_web.lib import publicid
 from uc_web.lib.api import PublicIdField
+from uc_web.lib.signed_in import AuthedApiRequest
 
 
 class PeerSerializer(serializers.Serializer):
@@ -54,6 +55,8 @@ class CallSerializer(serializers.Serializer):
 class CallListView(generics.ListAPIView):
     """The requesting user's call log, newest first (`filter`: missed, incoming, outgoing)."""
 
+    request: AuthedApiRequest
+
     serializer_class = CallSerializer
 
     def get_queryset(self) -> Any:
@@ -74,6 +77,8 @@ class CallListView(generics.ListAPIView):
 class CallDetailView(generics.RetrieveAPIView):
     """One of the requesting user's calls (404 for anyone else's)."""
 
+    request: AuthedApiRequest
+
     serializer_class = CallSerializer
 
     def get_queryset(self) -> Any:
@@ -88,8 +93,10 @@ class CallStateSerializer(serializers.Serializer):
 class CallStateView(APIView):
     """What a tab loads on every (re)connect, then keeps current with `call.*` events."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=CallStateSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         active = selectors.call_active_list(user=request.user)
         return Response(
             {
@@ -102,8 +109,10 @@ class CallStateView(APIView):
 class MissedSeenView(APIView):
     """Mark the requesting user's missed calls as seen (clears the badge on every tab)."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses=CallStateSerializer)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         services.call_missed_mark_seen(user=request.user)
         return CallStateView().get(request)
 
@@ -125,8 +134,10 @@ class IceConfigurationSerializer(serializers.Serializer):
 class IceServersView(APIView):
     """STUN/TURN servers for RTCPeerConnection, with short-lived TURN credentials."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=IceConfigurationSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         response = Response(turn.ice_configuration(user_id=request.user.pk))
         response["Cache-Control"] = "no-store"
         return response
@@ -139,14 +150,16 @@ class CallablePersonSerializer(PeerSerializer):
 class CallablePeopleView(APIView):
     """People the requesting user may call, matching `q` (name or email): the dial box."""
 
-    def throttle_kind(self, request: Request) -> str:
+    request: AuthedApiRequest
+
+    def throttle_kind(self, request: AuthedApiRequest) -> str:
         return "search"  # limits of settings.RATE_LIMITS "api.search.*"
 
     @extend_schema(
         parameters=[OpenApiParameter("q", OpenApiTypes.STR)],
         responses=CallablePersonSerializer(many=True),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         query = request.query_params.get("q", "")[:100]
         people = selectors.callable_people(user=request.user, query=query)
         return Response([account_selectors.person_data(p) for p in people])

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -215,8 +216,8 @@ async def handle_echo(consumer: Any, message: dict[str, Any]) -> None:
             {"type": "echo.started", "session": session, "ref": message.get("id")}
         )
     elif kind == "echo.signal":
-        session = message.get("session")
-        if not isinstance(session, str) or session not in echoes:
+        session = str(message.get("session"))
+        if session not in echoes:
             raise ApplicationError("There is no such echo session.", code="not_found")
         signal = services.check_signal(message)
         await relay.asend_signal(
@@ -275,5 +276,5 @@ async def on_disconnect(consumer: Any) -> None:
     for call in detached:
         _later(
             float(services.RESUME_GRACE_SECONDS),
-            lambda call_id=call.pk: services.call_detached_end(call_id=call_id),
+            partial(services.call_detached_end, call_id=call.pk),
         )

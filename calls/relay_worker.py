@@ -310,14 +310,14 @@ class Worker:
                     ),
                 )
         elif kind == "relay.signal":
-            session = self.sessions.get(message.get("session"))
-            if session is not None:
+            signalled = self.sessions.get(str(message.get("session")))
+            if signalled is not None:
                 # Offers take a while (candidate gathering): never hold up the others.
-                asyncio.ensure_future(self._guarded(session.signal(message)))
+                asyncio.ensure_future(self._guarded(signalled.signal(message)))
         elif kind == "relay.close":
-            session = self.sessions.pop(message.get("session"), None)
-            if session is not None:
-                await session.close()
+            closing = self.sessions.pop(str(message.get("session")), None)
+            if closing is not None:
+                await closing.close()
 
     @staticmethod
     async def _guarded(coro: Any) -> None:

@@ -22,7 +22,7 @@ _lock = threading.Lock()
 
 
 def _key(call_id: int) -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:calls:route:{call_id}"
+    return f"{realtime.redis_prefix()}:calls:route:{call_id}"
 
 
 async def aroute_set(call_id: int, route: dict[str, Any]) -> None:

@@ -235,7 +235,7 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
         callee.pk
     ]
     if callee.pk in busy or snap.state == presence.State.DND:
-        reason = Call.EndReason.BUSY
+        reason: str = Call.EndReason.BUSY
     elif snap.connections == 0:
         reason = Call.EndReason.NO_ANSWER  # nobody to ring: a missed call
     else:
@@ -330,6 +330,8 @@ def call_accept(
     if relay:
         _add_relay_leg(call, relay, now)
     caller_leg = call.caller_leg
+    if caller_leg is None:  # every call is created with its caller's leg
+        raise ApplicationError(_("The call is not in progress."), code="not_answered")
     caller_leg.seen_at = now
     caller_leg.save(update_fields=["seen_at"])
     _add_leg(
@@ -353,7 +355,7 @@ def _add_relay_leg(call: Call, relay: dict[str, str], now: datetime) -> CallLeg:
     )
     leg.full_clean(exclude=["call"], validate_constraints=False)
     leg.save()
-    call._prefetched_objects_cache["legs"]._result_cache.append(leg)
+    call._prefetched_objects_cache["legs"]._result_cache.append(leg)  # type: ignore[attr-defined]
     return leg
 
 

@@ -7,11 +7,15 @@ the services. docs/calls.md draws the same table.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import Call
 from uc_web.lib.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NEW = ""  # a call being created has no state yet
 RINGING, ANSWERED, ENDED = Call.State.RINGING, Call.State.ANSWERED, Call.State.ENDED
@@ -52,7 +56,7 @@ TABLE: dict[str, tuple[Rule, ...]] = {
 }
 
 # What a person is told when their message does not fit the call's state.
-REFUSALS: dict[str, tuple[str, str]] = {
+REFUSALS: "dict[str, tuple[StrOrPromise, str]]" = {
     "accept": (_("The call is no longer ringing."), "not_ringing"),
     "decline": (_("The call is no longer ringing."), "not_ringing"),
     "cancel": (_("The call is no longer ringing."), "not_ringing"),

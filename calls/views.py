@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from calls import selectors, services
+from uc_web.lib.signed_in import AuthedRequest
 
 
 @login_required
-def call_log(request: HttpRequest) -> HttpResponse:
+def call_log(request: AuthedRequest) -> HttpResponse:
     """The call log; seeing it clears the missed-calls badge."""
     chosen = request.GET.get("filter")
     chosen = chosen if chosen in selectors.FILTERS else ""

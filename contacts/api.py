@@ -35,6 +35,7 @@ from contacts.models import (
 )
 from uc_web.lib import phones, publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField, PublicModelSerializer
+from uc_web.lib.signed_in import AuthedApiRequest
 
 BOOK = publicid.kind_of(AddressBook)
 USER = publicid.kind_of(User)
@@ -42,7 +43,7 @@ CONTACT = publicid.kind_of(Contact)
 GROUP = publicid.kind_of(ContactGroup)
 
 
-def own_book(request: Request, pk: int | None) -> Any:
+def own_book(request: AuthedApiRequest, pk: int | None) -> Any:
     """One of the user's books by id; another user's book answers 404 like any other."""
     if pk is None:
         return None
@@ -62,6 +63,8 @@ class AddressBookSerializer(PublicModelSerializer):
 class AddressBookViewSet(viewsets.ModelViewSet):
     """The signed-in user's address books."""
 
+    request: AuthedApiRequest
+
     serializer_class = AddressBookSerializer
     lookup_value_converter = "book"
     pagination_class = None
@@ -73,11 +76,11 @@ class AddressBookViewSet(viewsets.ModelViewSet):
         services.book_ensure_default(user=self.request.user)
         return selectors.book_list(user=self.request.user)
 
-    def perform_create(self, serializer: AddressBookSerializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         book = services.book_create(owner=self.request.user, name=serializer.validated_data["name"])
         serializer.instance = book
 
-    def perform_update(self, serializer: AddressBookSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         name = serializer.validated_data.get("name")
         if name is not None:  # PATCH without a name changes nothing
             services.book_rename(book=serializer.instance, name=name, by=self.request.user)
@@ -95,7 +98,7 @@ class AddressBookViewSet(viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def export(self, request: AuthedApiRequest, pk: str | None = None) -> HttpResponse:
         """The book's contacts as one vCard 3.0, vCard 4.0 or CSV file."""
         book = self.get_object()
         content, content_type, filename = importing.book_export(
@@ -154,7 +157,9 @@ class GroupNamesField(serializers.ListField):
 
 
 class LabelledSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=100, allow_blank=True, required=False, default="")
+    label = serializers.CharField(  # type: ignore[assignment]  # a field named like Field.label
+        max_length=100, allow_blank=True, required=False, default=""
+    )
     value = serializers.CharField(max_length=500)
 
 
@@ -308,11 +313,13 @@ class ContactViewSet(viewsets.ModelViewSet):
     """The signed-in user's contacts; `?q=` searches, `?book=` narrows to one book,
     `?trash=1` lists deleted ones. DELETE moves a contact to the trash."""
 
+    request: AuthedApiRequest
+
     serializer_class = ContactSerializer
     lookup_value_converter = "contact"
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
-    def throttle_kind(self, request: Request) -> str | None:
+    def throttle_kind(self, request: AuthedApiRequest) -> str | None:
         searching = self.action == "list" and request.query_params.get("q", "").strip()
         return "search" if searching else None  # else a read or a write
 
@@ -351,7 +358,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def perform_create(self, serializer: ContactSerializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         book_id = serializer.validated_data.get("book_id")
         book = (
             own_book(self.request, book_id)
@@ -362,7 +369,7 @@ class ContactViewSet(viewsets.ModelViewSet):
             by=self.request.user, book=book, data=serializer.to_input()
         )
 
-    def perform_update(self, serializer: ContactSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         partial = bool(serializer.partial)
         services.contact_update(
             contact=serializer.instance,
@@ -373,14 +380,14 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         super().update(request, *args, **kwargs)
-        contact = selectors.contact_get(user=request.user, pk=kwargs["pk"])
+        contact = selectors.contact_get(user=self.request.user, pk=kwargs["pk"])
         return Response(self.get_serializer(contact).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
-        contact = selectors.contact_get(user=request.user, pk=serializer.instance.pk)
+        contact = selectors.contact_get(user=self.request.user, pk=serializer.instance.pk)  # type: ignore[union-attr]  # set by perform_create
         return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: Contact) -> None:
@@ -388,7 +395,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses=ContactSerializer)
     @action(detail=True, methods=["post"])
-    def restore(self, request: Request, pk: str | None = None) -> Response:
+    def restore(self, request: AuthedApiRequest, pk: str | None = None) -> Response:
         """Bring a contact back from the trash."""
         contact = services.contact_restore(contact=self.get_object(), by=request.user)
         return Response(self.get_serializer(contact).data)
@@ -428,7 +435,9 @@ class DirectoryUserSerializer(PublicModelSerializer):
 class SearchView(APIView):
     """Search as you type: the first matches among the user's contacts and the directory."""
 
-    def throttle_kind(self, request: Request) -> str:
+    request: AuthedApiRequest
+
+    def throttle_kind(self, request: AuthedApiRequest) -> str:
         return "search"  # limits of settings.RATE_LIMITS "api.search.*"
 
     @extend_schema(
@@ -452,7 +461,7 @@ class SearchView(APIView):
             },
         ),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         query = request.query_params.get("q", "")[:100]
         found = selectors.contact_search_summaries(user=request.user, query=query)
         for row in found:
@@ -475,6 +484,8 @@ class SearchView(APIView):
 
 class DirectoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The company directory: active colleagues (read-only)."""
+
+    request: AuthedApiRequest
 
     serializer_class = DirectoryUserSerializer
 
@@ -503,6 +514,8 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
     """Groups of the signed-in user's books (`?book=` for one book). A group's members are
     listed by `GET /contacts/?group=<id>`; `members` on a write replaces them."""
 
+    request: AuthedApiRequest
+
     serializer_class = ContactGroupSerializer
     lookup_value_converter = "contact_group"
     pagination_class = None
@@ -527,7 +540,7 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
             raise NotFound()
         services.group_members_set(group=group, by=self.request.user, contacts=contacts)
 
-    def perform_create(self, serializer: ContactGroupSerializer) -> None:
+    def perform_create(self, serializer: Any) -> None:
         book = own_book(self.request, serializer.validated_data["book_id"])
         group = services.group_create(
             by=self.request.user, book=book, name=serializer.validated_data["name"]
@@ -535,7 +548,7 @@ class ContactGroupViewSet(viewsets.ModelViewSet):
         self._members(group, serializer.validated_data.get("members"))
         serializer.instance = group
 
-    def perform_update(self, serializer: ContactGroupSerializer) -> None:
+    def perform_update(self, serializer: Any) -> None:
         group = serializer.instance
         if "name" in serializer.validated_data:
             services.group_rename(
@@ -612,10 +625,12 @@ class ContactImportViewSet(
     """Upload an address-book file, start its import, and follow it (the row is the truth:
     clients re-fetch it after reconnecting instead of trusting the progress events)."""
 
+    request: AuthedApiRequest
+
     serializer_class = ContactImportSerializer
     lookup_value_converter = "contact_import"
 
-    def throttle_kind(self, request: Request) -> str | None:
+    def throttle_kind(self, request: AuthedApiRequest) -> str | None:
         # Reading files is the work: uploads, starts and previews (following one is a read).
         return "import" if request.method == "POST" or self.action == "preview" else None
 
@@ -630,7 +645,7 @@ class ContactImportViewSet(
         request={"multipart/form-data": ImportUploadSerializer},
         responses={201: ContactImportSerializer},
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthedApiRequest) -> Response:
         """Upload a vCard or CSV file; it is checked and stored, not yet imported."""
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -660,7 +675,7 @@ class ContactImportViewSet(
         )
     )
     @action(detail=True, methods=["get"])
-    def preview(self, request: Request, pk: str | None = None) -> Response:
+    def preview(self, request: AuthedApiRequest, pk: str | None = None) -> Response:
         """The first contacts as they would be imported, and the file's columns."""
         contact_import = self.get_object()
         country = request.query_params.get("country")
@@ -679,7 +694,7 @@ class ContactImportViewSet(
 
     @extend_schema(request=ImportStartSerializer, responses={202: ContactImportSerializer})
     @action(detail=True, methods=["post"])
-    def start(self, request: Request, pk: str | None = None) -> Response:
+    def start(self, request: AuthedApiRequest, pk: str | None = None) -> Response:
         """Choose the target book and what to do with duplicates, and queue the import."""
         contact_import = self.get_object()
         options = ImportStartSerializer(data=request.data, context={"request": request})

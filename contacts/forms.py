@@ -163,7 +163,7 @@ class ContactForm(forms.Form):
     def to_input(self) -> services.ContactInput:
         data = self.cleaned_data
         address = {k: data[k] for k in ("street", "city", "region", "postal_code", "country")}
-        lists = {
+        lists: dict[str, Any] = {
             name: [
                 (data[f"{name}_{i}_label"], data[f"{name}_{i}_value"])
                 for i in range(self.list_rows[name])
@@ -281,7 +281,7 @@ class ImportOptionsForm(forms.Form):
         self.columns = columns
         self.custom = custom
         self.csv = bool(columns)
-        choices = list(csvfile.CUSTOM_TARGETS)
+        choices: list[tuple[str, Any]] = list(csvfile.CUSTOM_TARGETS)
         known = {value for value, _label in choices}
         for column in columns:
             if column["target"] not in known:

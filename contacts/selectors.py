@@ -231,7 +231,7 @@ def directory_search_outside_company(*, user: User, query: str) -> QuerySet[User
         exact |= Q(full_name__iexact=query)
     return (
         User.objects.filter(is_active=True, profile__directory_visible_outside=True)
-        .exclude(company_id=user.company_id)
+        .exclude(company_id=user.company_id or 0)  # (ids start at 1)
         .exclude(company__isnull=True)
         .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
         .filter(exact)[:5]

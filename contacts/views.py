@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -23,6 +25,7 @@ from contacts.forms import (
 from contacts.models import AddressBook, Contact, ContactGroup
 from uc_web.lib import media, publicid
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedRequest
 
 PAGE_SIZE = 50
 BOOK = publicid.kind_of(AddressBook)
@@ -37,7 +40,7 @@ def _book_url(book: AddressBook, group: ContactGroup | None = None) -> str:
     return f"{reverse('contacts:index')}?{urlencode(query)}"
 
 
-def _sidebar(request: HttpRequest) -> dict:
+def _sidebar(request: AuthedRequest) -> dict:
     services.book_ensure_default(user=request.user)
     return {
         "books": list(selectors.book_list(user=request.user)),
@@ -48,7 +51,7 @@ def _sidebar(request: HttpRequest) -> dict:
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     """The address books, the contacts of the chosen one, and search as you type."""
     context = _sidebar(request)
     books = context["books"]
@@ -103,7 +106,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: AuthedRequest) -> HttpResponse:
     """The company directory: a read-only book of every active colleague."""
     context = _sidebar(request)
     context["colleagues"] = selectors.directory_list(user=request.user)
@@ -112,7 +115,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def trash(request: HttpRequest) -> HttpResponse:
+def trash(request: AuthedRequest) -> HttpResponse:
     """Deleted contacts, which can be restored for 30 days."""
     context = _sidebar(request)
     context["contacts"] = selectors.contact_list(user=request.user, deleted=True).order_by(
@@ -125,7 +128,7 @@ def trash(request: HttpRequest) -> HttpResponse:
 # --- Books -------------------------------------------------------------------------------
 @require_POST
 @login_required
-def book_create(request: HttpRequest) -> HttpResponse:
+def book_create(request: AuthedRequest) -> HttpResponse:
     form = BookForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +145,7 @@ def book_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def book_rename(request: HttpRequest, pk: int) -> HttpResponse:
+def book_rename(request: AuthedRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
     form = BookForm(request.POST or None, initial={"name": book.name})
     if request.method == "POST" and form.is_valid():
@@ -157,7 +160,7 @@ def book_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def book_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def book_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
     if request.method == "POST":
         try:
@@ -176,7 +179,7 @@ def book_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def book_export(request: HttpRequest, pk: int) -> HttpResponse:
+def book_export(request: AuthedRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
     try:
         content, content_type, filename = importing.book_export(
@@ -192,7 +195,7 @@ def book_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Groups ------------------------------------------------------------------------------
 @require_POST
 @login_required
-def group_create(request: HttpRequest, pk: int) -> HttpResponse:
+def group_create(request: AuthedRequest, pk: int) -> HttpResponse:
     book = get_object_or_404(selectors.book_list(user=request.user), pk=pk)
     form = GroupForm(request.POST)
     if not form.is_valid():
@@ -209,7 +212,7 @@ def group_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def group_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     """Rename a group, or remove it (its members stay in the book)."""
     group = selectors.group_get(user=request.user, pk=pk)
     if group is None:
@@ -230,7 +233,7 @@ def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Contacts ----------------------------------------------------------------------------
-def _contact_form(request: HttpRequest, **kwargs: object) -> ContactForm:
+def _contact_form(request: AuthedRequest, **kwargs: Any) -> ContactForm:
     return ContactForm(
         request.POST or None,
         request.FILES or None,
@@ -240,7 +243,7 @@ def _contact_form(request: HttpRequest, **kwargs: object) -> ContactForm:
     )
 
 
-def _is_valid(request: HttpRequest, form: ContactForm) -> bool:
+def _is_valid(request: AuthedRequest, form: ContactForm) -> bool:
     """form.is_valid(), saying "too large" for a photo the upload limit stopped receiving."""
     valid = form.is_valid()
     if media.too_large(request, "photo"):
@@ -252,7 +255,7 @@ def _is_valid(request: HttpRequest, form: ContactForm) -> bool:
 @require_http_methods(["GET", "POST"])
 @login_required
 @media.limit_uploads
-def contact_create(request: HttpRequest) -> HttpResponse:
+def contact_create(request: AuthedRequest) -> HttpResponse:
     default = services.book_ensure_default(user=request.user)
     initial_book = request.GET.get("book", default.pk)
     form = _contact_form(request, initial={"book": initial_book})
@@ -276,7 +279,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     if contact is None:
         raise Http404
@@ -291,7 +294,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @media.limit_uploads
-def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, pk=pk)
     if contact is None:
         raise Http404
@@ -338,7 +341,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
     if request.method == "POST":
         services.contact_delete(contact=contact, by=request.user)
@@ -351,7 +354,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_restore(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contact_list(user=request.user, deleted=True), pk=pk)
     services.contact_restore(contact=contact, by=request.user)
     messages.success(request, _("“%(name)s” is back.") % {"name": contact})
@@ -360,7 +363,7 @@ def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def contact_purge(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_purge(request: AuthedRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contact_list(user=request.user, deleted=True), pk=pk)
     services.contact_purge(contact=contact, by=request.user)
     messages.success(request, _("“%(name)s” was deleted for good.") % {"name": contact})
@@ -369,7 +372,7 @@ def contact_purge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def contact_photo(request: HttpRequest, pk: int) -> FileResponse:
+def contact_photo(request: AuthedRequest, pk: int) -> FileResponse:
     """A contact's photo (?size=small for 64 px), only for its owner; uploads are never
     served directly."""
     contact = get_object_or_404(selectors.contact_list(user=request.user), pk=pk)
@@ -400,13 +403,13 @@ def request_too_large(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthedRequest) -> HttpResponse:
     """Step 1: upload a vCard or CSV file."""
     status = 200
     upload_error = ""
     if request.method == "POST" and request_too_large(request):
         form = ImportUploadForm()
-        upload_error = importing.too_large_error().message
+        upload_error = str(importing.too_large_error().message)
         status = 413
     else:
         form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -434,7 +437,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Step 2 (preview and options), then progress, then the report."""
     contact_import = get_object_or_404(selectors.import_list(user=request.user), pk=pk)
     context: dict = {"import": contact_import}

@@ -26,6 +26,7 @@ from diary.selectors import Shown
 from uc_web.lib import publicid
 from uc_web.lib.api import PublicIdField
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedApiRequest
 
 APPOINTMENT = publicid.kind_of(Appointment)
 USER = publicid.kind_of(User)
@@ -193,6 +194,8 @@ def _occurrence(value: str | None) -> dt.datetime | None:
 class OccurrenceListView(APIView):
     """Occurrences from local day `start` to (not including) `end` in the user's zone."""
 
+    request: AuthedApiRequest
+
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         parameters=[
@@ -200,7 +203,7 @@ class OccurrenceListView(APIView):
             OpenApiParameter("end", str, description="YYYY-MM-DD (exclusive)"),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         try:
             start = dt.date.fromisoformat(request.query_params.get("start", ""))
             end = dt.date.fromisoformat(request.query_params.get("end", ""))
@@ -216,10 +219,11 @@ class OccurrenceListView(APIView):
 
 
 class AppointmentListView(APIView):
+    request: AuthedApiRequest
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=OpenApiTypes.OBJECT, request=AppointmentInSerializer)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         s = AppointmentInSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
@@ -243,17 +247,18 @@ class AppointmentListView(APIView):
 
 
 class AppointmentView(APIView):
+    request: AuthedApiRequest
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
-    def _get(self, request: Request, pk: int) -> Appointment:
+    def _get(self, request: AuthedApiRequest, pk: int) -> Appointment:
         return get_object_or_404(selectors.appointment_list(user=request.user), pk=pk)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedApiRequest, pk: int) -> Response:
         return Response(appointment_data(self._get(request, pk), request.user))
 
     @extend_schema(responses=OpenApiTypes.OBJECT, request=AppointmentInSerializer)
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthedApiRequest, pk: int) -> Response:
         row = self._get(request, pk)
         s = AppointmentInSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
@@ -281,7 +286,7 @@ class AppointmentView(APIView):
             OpenApiParameter("occurrence", str, description="YYYYMMDDTHHMMSSZ"),
         ],
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         row = self._get(request, pk)
         services.appointment_delete(
             appointment=row,
@@ -301,8 +306,10 @@ class AnswerSerializer(serializers.Serializer):
 class AnswerView(APIView):
     """The invited user accepts, answers tentatively or declines."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=OpenApiTypes.OBJECT, request=AnswerSerializer)
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedApiRequest, pk: int) -> Response:
         row = get_object_or_404(selectors.appointment_list(user=request.user), pk=pk)
         s = AnswerSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -315,6 +322,8 @@ class AnswerView(APIView):
 class FreeBusyView(APIView):
     """Busy blocks of colleagues on one day, and the first slot when all are free."""
 
+    request: AuthedApiRequest
+
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
         parameters=[
@@ -323,7 +332,7 @@ class FreeBusyView(APIView):
             OpenApiParameter("duration", int, description="minutes (default 60)"),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         try:
             day = dt.date.fromisoformat(request.query_params.get("date", ""))
             duration = int(request.query_params.get("duration", "60"))
@@ -366,6 +375,7 @@ class FreeBusyView(APIView):
 
 
 class ImportView(APIView):
+    request: AuthedApiRequest
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -377,7 +387,7 @@ class ImportView(APIView):
         },
         responses=OpenApiTypes.OBJECT,
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"detail": "Choose an .ics file."})
@@ -392,13 +402,15 @@ class ImportView(APIView):
 class FeedView(APIView):
     """The private subscription URL of my diary; POST makes a new one (revoking the old)."""
 
-    def _data(self, request: Request, feed: Any) -> dict[str, str]:
+    request: AuthedApiRequest
+
+    def _data(self, request: AuthedApiRequest, feed: Any) -> dict[str, str]:
         return {"url": request.build_absolute_uri(reverse("diary:feed", args=[feed.token]))}
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         return Response(self._data(request, services.feed_get_or_create(user=request.user)))
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         return Response(self._data(request, services.feed_regenerate(user=request.user)))

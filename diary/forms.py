@@ -158,7 +158,7 @@ class AppointmentForm(forms.Form):
         return found
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if self.errors:
             return data
         tz = ZoneInfo(self.zone)

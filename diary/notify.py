@@ -122,12 +122,13 @@ def invitation_answered(attendee: Attendee) -> None:
     """An attendee answered: a message from them in the organiser's inbox, and a notice
     on the organiser's open diary."""
     appointment = attendee.appointment
-    if attendee.user_id and attendee.status in ANSWERS:
-        person = attendee.user
+    person = attendee.user
+    answer = ANSWERS.get(Attendee.Status(attendee.status))
+    if person is not None and answer is not None:
         _message(
             person,
             appointment.owner,
-            str(ANSWERS[attendee.status]) % {"title": appointment.title},
+            str(answer) % {"title": appointment.title},
             _("%(person)s answered “%(answer)s” to “%(title)s” (%(when)s).")
             % {
                 "person": person.get_full_name() or person.email,

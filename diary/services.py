@@ -648,7 +648,7 @@ def reminders_due(
         .prefetch_related("attendees", "series__attendees", "overrides")
         .order_by("pk")
     )
-    found = []
+    found: list[DueReminder] = []
     for row in rows:
         head = row.series or row
         people = [row.owner_id] + [
@@ -739,9 +739,9 @@ def reminders_fire(*, now: dt.datetime | None = None) -> list[ReminderSent]:
                 key=k, user_id=d.user_id, appointment=d.appointment, occurrence_start=s, late=lt
             )
         )
-    for row in rows:
+    for looked in rows:
         # Unless the row was saved meanwhile (which set its own), look again at its next.
-        Appointment.objects.filter(pk=row.pk, reminder_next_at=row.reminder_next_at).update(
-            reminder_next_at=next_reminder(row, now)
+        Appointment.objects.filter(pk=looked.pk, reminder_next_at=looked.reminder_next_at).update(
+            reminder_next_at=next_reminder(looked, now)
         )
     return sent

@@ -19,6 +19,7 @@ from diary import ical, layout, recurrence, selectors, services
 from diary.forms import AppointmentForm, ImportForm, initial_for
 from diary.models import Appointment, Attendee
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedRequest
 
 
 def _today(zone: str) -> dt.date:
@@ -38,7 +39,7 @@ def _calendar_url(view: str, day: dt.date) -> str:
 
 @require_GET
 @login_required
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: AuthedRequest) -> HttpResponse:
     zone = request.user.time_zone_name
     view = request.GET.get("view") or "week"
     if view not in layout.VIEWS:
@@ -94,14 +95,14 @@ def _saved(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def _back(request: HttpRequest, day: dt.date) -> str:
+def _back(request: AuthedRequest, day: dt.date) -> str:
     view = request.POST.get("view") or request.GET.get("view") or "week"
     return _calendar_url(view if view in layout.VIEWS else "week", day)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def appointment_new(request: HttpRequest) -> HttpResponse:
+def appointment_new(request: AuthedRequest) -> HttpResponse:
     zone = request.user.time_zone_name
     if request.method == "POST":
         form = AppointmentForm(request.POST, user=request.user)
@@ -164,7 +165,7 @@ def _occurrence_times(row: Appointment, key: str) -> tuple[dt.datetime, dt.datet
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.appointment_owned_list(user=request.user), pk=pk)
     zone = request.user.time_zone_name
     recurring = bool(row.rrule or row.series_id)
@@ -235,7 +236,7 @@ def appointment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def appointment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.appointment_owned_list(user=request.user), pk=pk)
     key = request.POST.get("occurrence", "")
     day = row.start.astimezone(ZoneInfo(request.user.time_zone_name)).date()
@@ -255,7 +256,7 @@ def appointment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def appointment_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_answer(request: AuthedRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.appointment_list(user=request.user), pk=pk)
     try:
         services.attendee_respond(
@@ -282,7 +283,7 @@ def _ics_response(content: bytes, filename: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def appointment_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_ics(request: AuthedRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.appointment_list(user=request.user), pk=pk)
     head = row.series or row
     rows = [head, *head.overrides.all()]
@@ -291,7 +292,7 @@ def appointment_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthedRequest) -> HttpResponse:
     rows = selectors.appointment_owned_list(user=request.user).select_related("owner")
     return _ics_response(
         ical.export_calendar(rows, name=_("Diary of %(n)s") % {"n": request.user.get_full_name()}),
@@ -301,7 +302,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_file(request: HttpRequest) -> HttpResponse:
+def import_file(request: AuthedRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -328,7 +329,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def feed(request: HttpRequest) -> HttpResponse:
+def feed(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         services.feed_regenerate(user=request.user)
         messages.success(request, _("A new feed address was made; the old one no longer works."))

@@ -26,6 +26,7 @@ from uc_web.lib import publicid
 from uc_web.lib.api import PublicIdField, PublicIdRelatedField
 from uc_web.lib.exceptions import PermissionDenied
 from uc_web.lib.media import UploadSizeLimitHandler
+from uc_web.lib.signed_in import AuthedApiRequest
 
 DELIVERY = publicid.kind_of(Delivery)
 REFUSAL = _("You cannot send a message to one of the people you chose.")
@@ -129,8 +130,10 @@ def _delivery(request: Request, pk: int) -> Delivery:
 class FoldersView(APIView):
     """Every folder with its unread count: the snapshot a tab loads on each (re)connect."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=FoldersSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         folders = selectors.folder_list(user=request.user)
         unread = next(f.unread for f in folders if f.slug == "inbox")
         return Response(
@@ -141,6 +144,8 @@ class FoldersView(APIView):
 class MessageListView(generics.ListAPIView):
     """The messages of one folder (`folder`: inbox, voice, video, text, reminders, sent,
     trash), newest first; or, POST, send a text message."""
+
+    request: AuthedApiRequest
 
     serializer_class = DeliverySerializer
 
@@ -159,7 +164,7 @@ class MessageListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=SendSerializer, responses={201: DeliverySerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         serializer = SendSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -190,12 +195,14 @@ def _sent_copy_response(request: Request, message: Any) -> Response:
 class MessageDetailView(APIView):
     """One of my messages; DELETE deletes it for good (only from Trash)."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=DeliverySerializer)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedApiRequest, pk: int) -> Response:
         return Response(DeliverySerializer(_delivery(request, pk)).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         delivery = _delivery(request, pk)
         if not delivery.in_trash:
             return Response(
@@ -212,13 +219,15 @@ MARKS = ("read", "unread", "trash", "restore")
 class MessageMarkView(APIView):
     """POST read, unread, trash (move to Trash) or restore (back from Trash)."""
 
+    request: AuthedApiRequest
+
     @extend_schema(
         operation_id="v1_messages_mark",
         request=None,
         responses=DeliverySerializer,
         parameters=[OpenApiParameter("mark", OpenApiTypes.STR, OpenApiParameter.PATH, enum=MARKS)],
     )
-    def post(self, request: Request, pk: int, mark: str) -> Response:
+    def post(self, request: AuthedApiRequest, pk: int, mark: str) -> Response:
         if mark not in MARKS:
             raise Http404
         delivery = _delivery(request, pk)
@@ -237,11 +246,13 @@ class MessageMarkView(APIView):
 class TrashEmptyView(APIView):
     """Delete everything in my Trash for good."""
 
+    request: AuthedApiRequest
+
     @extend_schema(
         request=None,
         responses=inline_serializer("TrashEmptied", {"deleted": serializers.IntegerField()}),
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         return Response({"deleted": services.trash_empty(user=request.user)})
 
 
@@ -273,6 +284,8 @@ class RecordingUploadView(APIView):
     """Send a voice or video mail (multipart). The upload is cut off while it streams in
     once it passes MESSAGE_UPLOAD_MAX_BYTES; the server opens it with PyAV and measures it."""
 
+    request: AuthedApiRequest
+
     parser_classes = [MultiPartParser]
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
@@ -286,7 +299,7 @@ class RecordingUploadView(APIView):
         request={"multipart/form-data": RecordingSerializer},
         responses={201: DeliverySerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         request.data  # noqa: B018 - read the body through the size-limiting handler
         if images.too_large(request._request, "recording"):
             return Response(
@@ -312,6 +325,8 @@ class RecordingUploadView(APIView):
 class RecipientsView(APIView):
     """The people I may message, as choices for the To field ({value, text})."""
 
+    request: AuthedApiRequest
+
     @extend_schema(
         responses=inline_serializer(
             "RecipientChoice",
@@ -319,7 +334,7 @@ class RecipientsView(APIView):
             many=True,
         )
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedApiRequest) -> Response:
         rows = [
             {
                 "value": publicid.of(u),
@@ -369,13 +384,15 @@ class AnnouncementListView(generics.ListAPIView):
     """Announcements to my regions and markets (not expired, not deleted), newest first;
     POST makes one (the Announcer role only)."""
 
+    request: AuthedApiRequest
+
     serializer_class = AnnouncementSerializer
 
     def get_queryset(self) -> Any:
         return selectors.announcement_list(user=self.request.user)
 
     @extend_schema(request=AnnounceSerializer, responses={201: AnnouncementSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedApiRequest) -> Response:
         if not request.user.has_perm("accounts.send_announcements"):
             raise PermissionDenied(_("Only people with the Announcer role can send announcements."))
         serializer = AnnounceSerializer(data=request.data, context={"request": request})
@@ -395,8 +412,10 @@ def _announcement(request: Request, pk: int) -> Announcement:
 class AnnouncementReadView(APIView):
     """Mark an announcement read."""
 
+    request: AuthedApiRequest
+
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthedApiRequest, pk: int) -> Response:
         services.announcement_mark_read(announcement=_announcement(request, pk), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -404,11 +423,13 @@ class AnnouncementReadView(APIView):
 class AnnouncementDetailView(APIView):
     """One announcement; DELETE hides it from me for good."""
 
+    request: AuthedApiRequest
+
     @extend_schema(responses=AnnouncementSerializer)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthedApiRequest, pk: int) -> Response:
         return Response(AnnouncementSerializer(_announcement(request, pk)).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedApiRequest, pk: int) -> Response:
         services.announcement_delete(announcement=_announcement(request, pk), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,12 +14,13 @@ from messaging import forms, selectors, services
 from messaging.models import Delivery, Message
 from uc_web.lib import publicid, serving
 from uc_web.lib.exceptions import ApplicationError
+from uc_web.lib.signed_in import AuthedRequest
 
 PAGE_SIZE = 50
 DELIVERY = "messaging.delivery"
 
 
-def _get(request: HttpRequest, pk: int) -> Delivery:
+def _get(request: AuthedRequest, pk: int) -> Delivery:
     delivery = selectors.delivery_get(user=request.user, pk=pk)
     if delivery is None:
         raise Http404
@@ -34,7 +35,7 @@ def _folder_url(folder: str) -> str:
 
 @require_GET
 @login_required
-def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
+def inbox(request: AuthedRequest, folder: str = "inbox") -> HttpResponse:
     """A folder of the user's messages with the unread count of every folder."""
     if folder == "announcements":
         return announcements(request)
@@ -57,7 +58,7 @@ def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
 
 @require_GET
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One message, with the rest of its conversation. The page's script marks it read
     (a GET changes nothing)."""
     delivery = _get(request, pk)
@@ -97,7 +98,7 @@ def _quoted(message: Message) -> str:
 
 
 @login_required
-def compose(request: HttpRequest) -> HttpResponse:
+def compose(request: AuthedRequest) -> HttpResponse:
     """Write a text message: new (?to=<person>), a reply (?reply=<message>) or a forward
     (?forward=<message>)."""
     user = request.user
@@ -170,7 +171,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_message(request: HttpRequest, param: str) -> Delivery | None:
+def _own_message(request: AuthedRequest, param: str) -> Delivery | None:
     value = request.GET.get(param)
     if not value:
         return None
@@ -203,7 +204,7 @@ def _apply(user: User, action: str, deliveries: list[Delivery]) -> int:
 
 @require_POST
 @login_required
-def action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     """A message page's buttons: read, unread, trash, restore, purge."""
     if action not in ACTIONS:
         raise Http404
@@ -230,7 +231,7 @@ def action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def bulk(request: HttpRequest, folder: str) -> HttpResponse:
+def bulk(request: AuthedRequest, folder: str) -> HttpResponse:
     """The list's checkboxes with one of its buttons."""
     if folder not in selectors.FOLDERS:
         raise Http404
@@ -256,7 +257,7 @@ def bulk(request: HttpRequest, folder: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def media(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+def media(request: AuthedRequest, pk: int, part: str) -> HttpResponse:
     """A recording or a video's poster, to its holder only (ranges for seeking)."""
     delivery = _get(request, pk)
     message = delivery.message
@@ -269,7 +270,7 @@ def media(request: HttpRequest, pk: int, part: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def trash_empty(request: HttpRequest) -> HttpResponse:
+def trash_empty(request: AuthedRequest) -> HttpResponse:
     """Delete everything in Trash for good."""
     n = services.trash_empty(user=request.user)
     flash.success(
@@ -299,7 +300,7 @@ def announcements(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def announcement_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """One announcement; the page's script marks it read."""
     announcement = selectors.announcement_get(user=request.user, pk=pk)
     if announcement is None:
@@ -317,7 +318,7 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def announcement_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def announcement_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     announcement = selectors.announcement_get(user=request.user, pk=pk)
     if announcement is None:
         raise Http404
@@ -328,7 +329,7 @@ def announcement_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def announcements_preference(request: HttpRequest) -> HttpResponse:
+def announcements_preference(request: AuthedRequest) -> HttpResponse:
     """Receive announcements to my markets, or not."""
     wanted = request.POST.get("wanted") == "1"
     services.announcements_set_wanted(user=request.user, wanted=wanted)
@@ -342,7 +343,7 @@ def announcements_preference(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def announce(request: HttpRequest) -> HttpResponse:
+def announce(request: AuthedRequest) -> HttpResponse:
     """Write an announcement to regions and markets (the Announcer role only)."""
     user = request.user
     if not user.has_perm("accounts.send_announcements"):

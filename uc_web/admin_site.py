@@ -55,7 +55,7 @@ class DeclaredLookupsOnly:
         )
         for item in list_filter:
             if isinstance(item, type) and issubclass(item, SimpleListFilter):
-                allowed.add(item.parameter_name)
+                allowed.add(item.parameter_name or "")
                 continue
             if isinstance(item, (list, tuple)):
                 field_path, filter_class = item
@@ -84,8 +84,11 @@ class AdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         # Where the company requires two-factor sign-in, so does its administration.
         from accounts import selectors
+        from uc_web.lib.signed_in import user_of
 
-        return super().has_permission(request) and not selectors.user_mfa_missing(user=request.user)
+        return super().has_permission(request) and not selectors.user_mfa_missing(
+            user=user_of(request)
+        )
 
     def _next_url(self, request: HttpRequest) -> str:
         wanted = request.GET.get(REDIRECT_FIELD_NAME, "")
@@ -105,7 +108,7 @@ class AdminSite(admin.AdminSite):
             return redirect(next_url)
         return render(request, "uc_web/admin_not_allowed.html", status=403)
 
-    def logout(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    def logout(self, request: HttpRequest, extra_context: Any = None) -> Any:
         # allauth's sign-out also closes the user's live connections (AccountAdapter).
         from allauth.account.views import LogoutView  # not at import: apps load this module
 

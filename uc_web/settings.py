@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS; `make dev` sets DJANGO_DEBUG=1.
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -181,6 +182,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery broker ---------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYERS: dict[str, Any]
 if REDIS_URL:
     _redis = urlsplit(REDIS_URL)
     if _redis.scheme not in {"redis", "rediss", "unix"}:

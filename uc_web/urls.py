@@ -1,7 +1,7 @@
 from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.db import transaction
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -11,7 +11,7 @@ from uc_web import views
 handler404 = "uc_web.views.error_404"
 handler500 = "uc_web.views.error_500"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/", accounts_api.MeView.as_view(), name="me"),
     path("presence/", accounts_api.PresenceView.as_view(), name="presence"),
     path("monitor/people/", accounts_api.MonitorPeopleView.as_view(), name="monitor-people"),

@@ -30,6 +30,7 @@ from accounts import dates, presence
 from accounts import selectors as account_selectors
 from uc_web.lib import ratelimit
 from uc_web.lib.api import INTERNAL_ERROR
+from uc_web.lib.signed_in import AuthedRequest
 from uc_web.middleware import is_api
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _favourites(user: Any) -> list[dict[str, Any]]:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """What is waiting for me: missed calls today, contact requests, my favourites, and the
     first steps until they are done."""
     from calls import selectors as call_selectors
@@ -149,13 +150,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def welcome(request: HttpRequest) -> HttpResponse:
+def welcome(request: AuthedRequest) -> HttpResponse:
     """Where an invited person lands after setting their password."""
     return render(request, "uc_web/welcome.html", {"first_steps": _first_steps(request.user)})
 
 
 @login_required
-def coming_soon(request: HttpRequest, section: str) -> HttpResponse:
+def coming_soon(request: AuthedRequest, section: str) -> HttpResponse:
     if section not in COMING_SOON:
         raise Http404
     return render(

@@ -333,11 +333,11 @@ def clean(
             seen_emails.add(address)
             label = _label(label, EMAIL_KIND_WORDS) if label else ""
             data.emails.append((kind if kind in EMAIL_KINDS else "other", address, label))
-    for address in parsed.addresses:
-        parts = {part: (address.get(part) or "").strip() for part in ADDRESS_PARTS}
+    for postal in parsed.addresses:
+        parts = {part: (postal.get(part) or "").strip() for part in ADDRESS_PARTS}
         if any(parts.values()):
-            kind = address.get("kind", "other")
-            label = (address.get("label") or "").strip()
+            kind = postal.get("kind", "other")
+            label = (postal.get("label") or "").strip()
             data.addresses.append(
                 {
                     "kind": kind if kind in EMAIL_KINDS else "other",

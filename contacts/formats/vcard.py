@@ -290,6 +290,9 @@ class Structured:
         for index, name in enumerate(names):
             setattr(self, name, parts[index] if index < len(parts) else "")
 
+    def __getattr__(self, name: str) -> str:  # only for names not set above: says the type
+        raise AttributeError(name)
+
 
 class Card:
     """The properties of one card that we store, by lower-case name."""
@@ -926,9 +929,11 @@ def write(
         lines.append("END:VCARD")
         yield "".join(fold(line) + "\r\n" for line in lines)
     if v4:
-        for name, uids in members.items():
-            uid = (groups or {}).get(name) or str(uuid.uuid5(uuid.NAMESPACE_URL, "group:" + name))
-            lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:group", f"FN:{_esc(name)}"]
+        for group_name, uids in members.items():
+            uid = (groups or {}).get(group_name) or str(
+                uuid.uuid5(uuid.NAMESPACE_URL, "group:" + group_name)
+            )
+            lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:group", f"FN:{_esc(group_name)}"]
             lines.append(f"UID:{member_uri(uid)}")
             lines += [f"MEMBER:{member_uri(member)}" for member in uids]
             lines.append("END:VCARD")

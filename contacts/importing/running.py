@@ -183,7 +183,9 @@ class _Run:
     def __init__(self, contact_import: ContactImport) -> None:
         self.imp = contact_import
         self.owner = contact_import.owner
-        self.book = contact_import.book
+        if contact_import.book is None:  # the import was started before a book was chosen
+            raise ApplicationError(_("Choose the address book to import into."), code="no_book")
+        self.book: AddressBook = contact_import.book
         self.country = contact_import.country
         self.country_name = phones_country_name(self.country)
         self.index = DuplicateIndex.for_book(self.book)
@@ -622,7 +624,7 @@ def import_run(*, contact_import_id: int) -> ContactImport | None:
         contact_import.status = ContactImport.Status.DONE
     except ApplicationError as error:
         contact_import.status = ContactImport.Status.FAILED
-        contact_import.error = error.message
+        contact_import.error = str(error.message)
     except Exception:
         logger.exception("contacts import %s failed", contact_import.pk)
         contact_import.status = ContactImport.Status.FAILED

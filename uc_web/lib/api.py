@@ -87,7 +87,7 @@ class PublicIdRelatedField(serializers.PrimaryKeyRelatedField):
 
     def _kind(self) -> str:
         if self.kind is None:
-            self.kind = publicid.kind_of(self.get_queryset().model)
+            self.kind = publicid.kind_of(self.get_queryset().model)  # type: ignore[union-attr]
         return self.kind
 
     def to_internal_value(self, data: Any) -> Any:

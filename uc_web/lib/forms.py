@@ -59,4 +59,5 @@ class PublicModelMultipleChoiceField(_PublicIds, forms.ModelMultipleChoiceField)
             raise ValidationError(
                 self.error_messages["invalid_list"], code="invalid_list"
             ) from None
-        return super()._check_values([self._private(v) for v in items])
+        # ModelMultipleChoiceField's own (private) check, which the stubs leave out
+        return super()._check_values([self._private(v) for v in items])  # type: ignore[misc]

@@ -92,7 +92,7 @@ class UploadSizeLimitHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.max_bytes:
             if self.request is not None:
-                skipped = getattr(self.request, "uploads_too_large", set())
+                skipped: set[str] = getattr(self.request, "uploads_too_large", set())
                 skipped.add(self.field_name)
                 self.request.uploads_too_large = skipped  # type: ignore[attr-defined]
             raise SkipFile
@@ -115,7 +115,7 @@ def limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     @wraps(view)
     @csrf_exempt
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.upload_handlers.insert(0, UploadSizeLimitHandler(request))
+        request.upload_handlers.insert(0, UploadSizeLimitHandler(request))  # type: ignore[union-attr]  # a list until the body is read
         return protected(request, *args, **kwargs)
 
     return wrapper

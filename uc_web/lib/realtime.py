@@ -24,6 +24,12 @@ _GROUP_RE = re.compile(r"^[A-Za-z0-9.\-]{1,100}$")
 _TYPE_RE = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
 
 
+def redis_prefix() -> str:
+    """The prefix of the live layer's own Redis keys (CHANNEL_LAYER_PREFIX)."""
+    layers: Any = settings.CHANNEL_LAYERS
+    return str(layers["default"]["CONFIG"]["prefix"])
+
+
 def user_group(user_id: int) -> str:
     """Every socket of a user joins this group."""
     return f"accounts.user.{user_id}"
@@ -115,7 +121,7 @@ async def aepoch() -> str:
     if not settings.REDIS_URL:
         return "in-process"
     client = redis_for_loop(settings.REDIS_URL)
-    key = f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:epoch"
+    key = f"{redis_prefix()}:epoch"
     epoch = await client.get(key)
     if epoch is None:  # first use, or Redis restarted empty
         await client.set(key, uuid.uuid4().hex, nx=True)

@@ -12,12 +12,13 @@ import re
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 RANGE_CHUNK = 4 * 1024 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def _headers(response: HttpResponse, content_type: str) -> HttpResponse:
+def _headers(response: HttpResponseBase, content_type: str) -> HttpResponseBase:
     response["Content-Type"] = content_type
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
@@ -28,7 +29,7 @@ def _headers(response: HttpResponse, content_type: str) -> HttpResponse:
     return response
 
 
-def private_file(request: HttpRequest, name: str, *, content_type: str) -> HttpResponse:
+def private_file(request: HttpRequest, name: str, *, content_type: str) -> HttpResponseBase:
     """The stored file `name`, whole or the range asked for."""
     if settings.PRIVATE_MEDIA_ACCEL_PREFIX:
         response = HttpResponse()

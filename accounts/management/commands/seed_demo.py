@@ -59,6 +59,6 @@ class Command(BaseCommand):
                 )
                 rows.append((company_name, email, password, ", ".join(role_names)))
         width = max(len(r[1]) for r in rows)
-        for company_name, email, password, role_names in rows:
-            self.stdout.write(f"{company_name:24} {email:{width}}  {password}  {role_names}")
+        for company_name, email, password, roles_text in rows:
+            self.stdout.write(f"{company_name:24} {email:{width}}  {password}  {roles_text}")
         self.stdout.write(self.style.SUCCESS(f"Created {User.objects.count()} users."))
