@@ -38,9 +38,15 @@ def test_weekly_appointment_invitation_accepted_live(new_page, alice, bob, passw
     # Quick add: click the Monday 10:00 slot; the form opens with that time.
     slot_name = f"New appointment {monday:%A} {monday.day} {monday:%B} 10:00"
     a.get_by_role("link", name=slot_name).click()
-    # The form opens in a dialog over the calendar (the page stays the calendar).
-    expect(a.get_by_role("dialog", name="New appointment")).to_be_visible()
+    # The form opens in a dialog over the calendar (the page stays the calendar); Cancel
+    # closes it, and the same slot opens it again.
+    form_dialog = a.get_by_role("dialog", name="New appointment")
+    expect(form_dialog).to_be_visible()
     assert "/diary/new/" not in a.url
+    form_dialog.get_by_role("link", name="Cancel").click()
+    expect(form_dialog).to_be_hidden()
+    a.get_by_role("link", name=slot_name).click()
+    expect(form_dialog).to_be_visible()
     expect(a.get_by_label("Date*", exact=True)).to_have_value(monday.isoformat())
     expect(a.get_by_label("Starts", exact=True)).to_have_value("10:00")
     a.get_by_label("Title*", exact=True).fill("Design review")

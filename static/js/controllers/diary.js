@@ -38,7 +38,11 @@ export default class extends PageController {
           this.closeForm();
         }
       }, { signal: this.signal });
-      this.formDialog.addEventListener("close", () => this.formFrame.replaceChildren(), { signal: this.signal });
+      this.formDialog.addEventListener("close", () => {
+        // Emptied, and without a source: the same link opens it afresh next time.
+        this.formFrame.removeAttribute("src");
+        this.formFrame.replaceChildren();
+      }, { signal: this.signal });
       this.element.addEventListener("click", (event) => {
         if (event.target.closest("[data-edit]")) this.dialog.close();
       }, { signal: this.signal });
