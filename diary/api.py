@@ -15,7 +15,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -101,7 +100,7 @@ class AppointmentInSerializer(serializers.Serializer):
     occurrence = serializers.CharField(required=False, allow_blank=True)
 
 
-def _invitees(request: Request, items: list[dict[str, Any]]) -> list[services.Invitee]:
+def _invitees(request: AuthedApiRequest, items: list[dict[str, Any]]) -> list[services.Invitee]:
     people = []
     for item in items:
         if item.get("user"):

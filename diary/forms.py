@@ -133,7 +133,7 @@ class AppointmentForm(forms.Form):
         self.user = user
         self.zone = user.time_zone_name
         self.fields["colleagues"].queryset = (
-            User.objects.filter(company_id=user.company_id, is_active=True)
+            User.objects.filter(company_id=user.company_id or 0, is_active=True)  # none: nobody
             .exclude(pk=user.pk)
             .order_by("first_name", "last_name")
         )

@@ -10,9 +10,9 @@ duplicates on re-import).
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
@@ -59,7 +59,7 @@ def _event(row: Appointment, *, busy_only: bool, attendees: Iterable[Attendee]) 
     event.add("sequence", row.sequence)
     event.add("dtstart", _when(row.start, row, zoned=zoned))
     event.add("dtend", _when(row.end, row, zoned=zoned))
-    if row.series_id:
+    if row.series_id and row.recurrence_id:
         event.add("recurrence-id", _when(row.recurrence_id, row, zoned=True))
     if row.rrule:
         event.add("rrule", icalendar.vRecur.from_ical(row.rrule))
@@ -219,7 +219,7 @@ class _Parsed:
     fields: dict[str, Any]
     uid: str
     recurrence_id: dt.datetime | None
-    attendees: list[tuple[str, str, str]]
+    attendees: Sequence[tuple[str, str, str]]
     cancelled: bool
 
 
@@ -370,7 +370,7 @@ def import_calendar(*, user: User, data: bytes, time_zone: str = "UTC") -> Impor
     for number, event in enumerate(events, 1):
         label = str(event.get("SUMMARY", "")) or _("event %(n)s") % {"n": number}
         try:
-            parsed = _parse_event(event, time_zone)
+            parsed = _parse_event(cast(icalendar.Event, event), time_zone)
         except (ValueError, TypeError, AttributeError) as exc:
             result.skipped.append(f"{label}: {exc}")
             continue
@@ -382,7 +382,7 @@ def import_calendar(*, user: User, data: bytes, time_zone: str = "UTC") -> Impor
     for uid, items in list(moved.items()):
         if uid not in masters:
             for item in items:
-                if not item.cancelled:
+                if not item.cancelled and item.recurrence_id is not None:
                     item.fields["rrule"] = ""
                     masters[f"{uid}/{recurrence.iso(item.recurrence_id)}"] = item
             del moved[uid]
@@ -394,7 +394,7 @@ def import_calendar(*, user: User, data: bytes, time_zone: str = "UTC") -> Impor
         if row.organiser_email == user.email.lower():
             row.organiser_email = row.organiser_name = ""  # the user organises it
         for item in moved.get(uid, []):
-            if item.cancelled:
+            if item.cancelled and item.recurrence_id is not None:
                 row.exdates = [*row.exdates, recurrence.iso(item.recurrence_id)]
         try:
             services.validate_imported(row)

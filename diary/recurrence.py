@@ -192,8 +192,9 @@ def near(parsed: du.rrule, target: dt.datetime) -> du.rrule:
     (the weekday of a weekly rule, the day of a monthly one, the time of day) is passed
     explicitly, and the new start is on the grid the rule counts INTERVAL on. A COUNT
     rule is left as it is (its count runs from the first occurrence)."""
-    start = parsed._dtstart  # noqa: SLF001 - dateutil keeps its parts private
-    if parsed._count is not None or parsed._freq not in (
+    parts: Any = parsed  # dateutil keeps its parts private; its stubs leave them out
+    start = parts._dtstart  # noqa: SLF001 - dateutil keeps its parts private
+    if parts._count is not None or parts._freq not in (
         du.DAILY,
         du.WEEKLY,
         du.MONTHLY,
@@ -204,7 +205,7 @@ def near(parsed: du.rrule, target: dt.datetime) -> du.rrule:
         target = target.astimezone(start.tzinfo)
     if target <= start:
         return parsed
-    freq, interval = parsed._freq, parsed._interval  # noqa: SLF001
+    freq, interval = parts._freq, parts._interval  # noqa: SLF001
     if freq == du.YEARLY:
         years = (target.year - start.year) // interval * interval
         day = dt.date(start.year + years, 1, 1)
@@ -213,7 +214,7 @@ def near(parsed: du.rrule, target: dt.datetime) -> du.rrule:
         month = start.month - 1 + months // interval * interval
         day = dt.date(start.year + month // 12, month % 12 + 1, 1)
     elif freq == du.WEEKLY:
-        week = start.date() - dt.timedelta(days=(start.weekday() - parsed._wkst) % 7)  # noqa: SLF001
+        week = start.date() - dt.timedelta(days=(start.weekday() - parts._wkst) % 7)  # noqa: SLF001
         weeks = (target.date() - week).days // 7
         day = week + dt.timedelta(weeks=weeks // interval * interval)
     else:
@@ -222,7 +223,7 @@ def near(parsed: du.rrule, target: dt.datetime) -> du.rrule:
     begin = dt.datetime.combine(day, dt.time(), tzinfo=start.tzinfo)
     if begin <= start:
         return parsed
-    p = parsed
+    p = parts
     weekdays = [du.weekday(d) for d in p._byweekday or ()]  # noqa: SLF001
     weekdays += [du.weekday(d, n) for d, n in p._bynweekday or ()]  # noqa: SLF001
     monthdays = tuple(p._bymonthday or ()) + tuple(p._bynmonthday or ())  # noqa: SLF001

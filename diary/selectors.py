@@ -7,6 +7,7 @@ Colleagues see only busy blocks (freebusy_list), never titles, whatever the priv
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 
@@ -137,7 +138,8 @@ def _expand(
 ) -> list[Occurrence]:
     by_series: dict[int, list[Appointment]] = {}
     for row in overrides:
-        by_series.setdefault(row.series_id, []).append(row)
+        if row.series_id is not None:  # (overrides always belong to a series)
+            by_series.setdefault(row.series_id, []).append(row)
     found: list[Occurrence] = []
     for row in rows:
         a, b = (day_lo, day_hi) if row.all_day else (lo, hi)
@@ -174,13 +176,16 @@ def occurrence_list(*, user: User, start: dt.date, end: dt.date, time_zone: str)
     visible = Appointment.objects.filter(Q(owner=user) | Q(pk__in=invited)).filter(
         series__isnull=True
     )
-    rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-    rows = rows.only(*SHOWN_FIELDS).annotate(
-        my_status=Subquery(
-            Attendee.objects.filter(appointment_id=OuterRef("pk"), user=user).values("status")[:1]
+    found, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
+    rows: list[Any] = list(
+        found.only(*SHOWN_FIELDS).annotate(
+            my_status=Subquery(
+                Attendee.objects.filter(appointment_id=OuterRef("pk"), user=user).values("status")[
+                    :1
+                ]
+            )
         )
     )
-    rows = list(rows)
     series_ids = [r.pk for r in rows if r.rrule]
     overrides = (
         list(_overrides(series_ids, lo, hi, day_lo, day_hi).only(*SHOWN_FIELDS))
@@ -241,8 +246,8 @@ def freebusy_list(
         "series_id",
         "recurrence_id",
     )
-    rows, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
-    rows = list(rows)
+    found, lo, hi, day_lo, day_hi = _overlapping(visible, start, end, time_zone)
+    rows = list(found)
     series_ids = [r.pk for r in rows if r.rrule]
     overrides = (
         list(

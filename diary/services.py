@@ -4,6 +4,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -164,7 +165,7 @@ def _invitees(owner: User, invitees: Iterable[Invitee]) -> list[Invitee]:
                     code="invalid_attendee",
                 ) from None
             colleague = User.objects.filter(
-                email__iexact=email, company_id=owner.company_id, is_active=True
+                email__iexact=email, company_id=owner.company_id or 0, is_active=True
             ).first()
             person = Invitee(email=email, name=person.name.strip()[:200], user=colleague)
         if person.user is not None and person.user.pk == owner.pk:
@@ -199,10 +200,10 @@ def _invite(
         added.append(attendee)
     for attendee in added if tell else ():
         if attendee.user_id:
-            transaction.on_commit(lambda a=attendee: notify.invitation_sent(a))
+            transaction.on_commit(partial(notify.invitation_sent, attendee))
         else:
             ics = _ics_for(appointment, "REQUEST")
-            transaction.on_commit(lambda a=attendee, f=ics: notify.invitation_emailed(a, f))
+            transaction.on_commit(partial(notify.invitation_emailed, attendee, ics))
     return added
 
 
@@ -426,6 +427,8 @@ def _update_series(
             for x in series.exdates
         ]
         for row in series.overrides.all():
+            if row.recurrence_id is None:  # (an override always has one)
+                continue
             row.recurrence_id = _local_shift(row.recurrence_id, occurrence, new_start, series)
             row.save(update_fields=["recurrence_id"])
     series.sequence += 1
@@ -482,7 +485,8 @@ def _split(
     for row in later:
         row.series = tail
         row.uid = tail.uid
-        row.recurrence_id = _local_shift(row.recurrence_id, occurrence, new_start, series)
+        if row.recurrence_id is not None:  # (an override always has one)
+            row.recurrence_id = _local_shift(row.recurrence_id, occurrence, new_start, series)
         row.save(update_fields=["series", "uid", "recurrence_id"])
     people = (
         list(attendees)
@@ -735,8 +739,13 @@ def reminders_fire(*, now: dt.datetime | None = None) -> list[ReminderSent]:
         sent.append(row)
         start = due.occurrence_start.isoformat()
         transaction.on_commit(
-            lambda d=due, s=start, lt=late, k=f"diary.reminder:{row.pk}": notify.reminder_due(
-                key=k, user_id=d.user_id, appointment=d.appointment, occurrence_start=s, late=lt
+            partial(
+                notify.reminder_due,
+                key=f"diary.reminder:{row.pk}",
+                user_id=due.user_id,
+                appointment=due.appointment,
+                occurrence_start=start,
+                late=late,
             )
         )
     for looked in rows:
