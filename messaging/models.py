@@ -25,6 +25,11 @@ class CompanySettings(models.Model):
 
     DEFAULT_MAX_RECORDING_SECONDS: ClassVar[int] = 180
     DEFAULT_QUOTA_BYTES: ClassVar[int] = 5 * 1024**3
+    # What an admin may choose (messaging.services.company_settings_set checks them).
+    MIN_RECORDING_SECONDS: ClassVar[int] = 10
+    MAX_RECORDING_SECONDS: ClassVar[int] = 600
+    MIN_QUOTA_BYTES: ClassVar[int] = 1024**3 // 10
+    MAX_QUOTA_BYTES: ClassVar[int] = 1024**4
 
     company = models.OneToOneField(
         "accounts.Company", on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -169,6 +169,25 @@ def company_rules(*, company_id: int | None) -> tuple[int, int]:
     return row
 
 
+@dataclass(frozen=True)
+class CompanyUsage:
+    max_recording_seconds: int
+    quota_bytes: int
+    used_bytes: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used_bytes / self.quota_bytes)) if self.quota_bytes else 0
+
+
+def company_usage_get(*, user: User) -> CompanyUsage | None:
+    """The rules and storage use of the acting user's company (None without one)."""
+    if user.company_id is None:
+        return None
+    max_seconds, quota = company_rules(company_id=user.company_id)
+    return CompanyUsage(max_seconds, quota, storage_used(company_id=user.company_id))
+
+
 def storage_used(*, company_id: int | None) -> int:
     """Bytes of recordings sent by the company's people that someone still holds."""
     if company_id is None:

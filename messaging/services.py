@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
-from accounts.models import Region, User
+from accounts.models import Company, Region, User
 from messaging.models import (
     Announcement,
     AnnouncementMark,
+    CompanySettings,
     Delivery,
     Message,
     Preferences,
@@ -321,6 +322,59 @@ def trash_purge_expired(*, now: datetime | None = None) -> int:
     return _purge(
         Delivery.objects.select_for_update(skip_locked=True).filter(deleted_at__lt=cutoff)[:5000]
     )
+
+
+# --- a company's rules ------------------------------------------------------------------
+
+
+def _size_label(n: int) -> str:
+    from django.template.defaultfilters import filesizeformat
+
+    return str(filesizeformat(n))
+
+
+@transaction.atomic
+def company_settings_set(
+    *, company: Company, by: User, max_recording_seconds: int, quota_bytes: int
+) -> CompanySettings:
+    """Set a company's longest voice/video mail and its storage quota (its admins only)."""
+    from messaging import selectors
+
+    if not by.is_active or (
+        not by.is_superuser
+        and (by.company_id != company.pk or not by.has_perm("accounts.manage_company"))
+    ):
+        raise PermissionDenied(_("Only this company's admins may change it."))
+    low, high = CompanySettings.MIN_RECORDING_SECONDS, CompanySettings.MAX_RECORDING_SECONDS
+    if not low <= max_recording_seconds <= high:
+        raise ApplicationError(
+            _("Choose a longest recording between %(low)d and %(high)d seconds.")
+            % {"low": low, "high": high},
+            code="bad_length",
+        )
+    low, high = CompanySettings.MIN_QUOTA_BYTES, CompanySettings.MAX_QUOTA_BYTES
+    if not low <= quota_bytes <= high:
+        raise ApplicationError(
+            _("Choose a storage quota between %(low)s and %(high)s.")
+            % {"low": _size_label(low), "high": _size_label(high)},
+            code="bad_quota",
+        )
+    used = selectors.storage_used(company_id=company.pk)
+    if quota_bytes < used:
+        raise ApplicationError(
+            _(
+                "Your company's recorded messages already use %(used)s. Choose at least that, "
+                "or delete old voice and video mail first."
+            )
+            % {"used": _size_label(used)},
+            code="below_usage",
+        )
+    settings_, _created = CompanySettings.objects.select_for_update().get_or_create(company=company)
+    settings_.max_recording_seconds = max_recording_seconds
+    settings_.quota_bytes = quota_bytes
+    settings_.full_clean()
+    settings_.save()
+    return settings_
 
 
 # --- reminders (the diary and CRM call these) -------------------------------------------

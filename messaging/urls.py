@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.compose, name="compose"),
     path("trash/empty/", views.trash_empty, name="trash-empty"),
     path("announce/", views.announce, name="announce"),
+    path("company/", views.company_settings, name="company-settings"),
     path(
         "announcements/preference/",
         views.announcements_preference,

@@ -1,5 +1,5 @@
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.models import User
 from messaging import forms, selectors, services
 from messaging.models import Delivery, Message
@@ -369,4 +370,32 @@ def announce(request: HttpRequest) -> HttpResponse:
         request,
         "messaging/announce.html",
         {"form": form, "folders": selectors.folder_list(user=user), "folder": ""},
+    )
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def company_settings(request: HttpRequest) -> HttpResponse:
+    """The company page's voice and video mail section: longest recording and quota."""
+    company = account_selectors.company_get(user=request.user)
+    if company is None:
+        raise Http404
+    usage = selectors.company_usage_get(user=request.user)
+    form = forms.CompanySettingsForm(request.POST, usage=usage)
+    if form.is_valid():
+        try:
+            services.company_settings_set(
+                company=company,
+                by=request.user,
+                max_recording_seconds=form.cleaned_data["max_recording_seconds"],
+                quota_bytes=form.quota_bytes(),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            flash.success(request, _("The voice and video mail settings are saved."))
+            return redirect(reverse("accounts:company") + "#messages")
+    return render(
+        request, "messaging/company_settings.html", {"form": form, "usage": usage}, status=400
     )
