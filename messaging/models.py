@@ -293,6 +293,11 @@ class Preferences(models.Model):
         related_name="messaging_preferences",
     )
     announcements = models.BooleanField(_("receive announcements to my markets"), default=True)
+    # On by default: voice mail is left for someone who is not there to take the call, so a
+    # notice where they are (their mail) is what people expect of it (as of office phones).
+    email_recordings = models.BooleanField(
+        _("email me when voice or video mail arrives"), default=True
+    )
 
     def __str__(self) -> str:
         return str(self.user)

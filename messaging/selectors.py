@@ -106,6 +106,10 @@ def announcements_wanted(*, user: User) -> bool:
     return not Preferences.objects.filter(user=user, announcements=False).exists()
 
 
+def email_recordings_wanted(*, user: User) -> bool:
+    return not Preferences.objects.filter(user=user, email_recordings=False).exists()
+
+
 def announcement_list(*, user: User) -> QuerySet[Announcement]:
     """Announcements to any of the user's regions, not expired, not deleted by them, newest
     first, each with `is_read`; none if they opted out."""

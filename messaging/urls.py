@@ -10,6 +10,7 @@ urlpatterns = [
     path("trash/empty/", views.trash_empty, name="trash-empty"),
     path("announce/", views.announce, name="announce"),
     path("company/", views.company_settings, name="company-settings"),
+    path("email/preference/", views.email_preference, name="email-preference"),
     path(
         "announcements/preference/",
         views.announcements_preference,

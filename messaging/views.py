@@ -52,6 +52,9 @@ def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
             "folder_label": selectors.FOLDERS[folder][0],
             "folders": selectors.folder_list(user=request.user),
             "page": page,
+            "email_recordings": selectors.email_recordings_wanted(user=request.user)
+            if folder in ("inbox", "voice", "video")
+            else None,
         },
     )
 
@@ -340,6 +343,22 @@ def announcements_preference(request: HttpRequest) -> HttpResponse:
         else _("You will no longer receive announcements."),
     )
     return redirect("messaging:folder", folder="announcements")
+
+
+@require_POST
+@login_required
+def email_preference(request: HttpRequest) -> HttpResponse:
+    """Email me a notice of each new voice or video mail, or not."""
+    wanted = request.POST.get("wanted") == "1"
+    services.email_recordings_set(user=request.user, wanted=wanted)
+    flash.success(
+        request,
+        _("You will get an email when voice or video mail arrives.")
+        if wanted
+        else _("You will no longer get emails about new voice and video mail."),
+    )
+    folder = request.POST.get("folder", "inbox")
+    return redirect(_folder_url(folder if folder in ("voice", "video") else "inbox"))
 
 
 @login_required
