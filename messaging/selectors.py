@@ -99,6 +99,10 @@ def folder_list(*, user: User) -> list[Folder]:
         for slug, (label, _q) in FOLDERS.items()
     ]
     folders.insert(5, Folder("announcements", str(_("Announcements")), counts["announcements"]))
+    # the accounts app's requests, answered in place (not counted in the inbox's total: the
+    # Online Monitor has its own badge for them)
+    waiting = account_selectors.contact_request_inbox(user=user).count()
+    folders.insert(6, Folder("requests", str(_("Contact requests")), waiting))
     return folders
 
 

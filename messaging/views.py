@@ -39,6 +39,8 @@ def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
     """A folder of the user's messages with the unread count of every folder."""
     if folder == "announcements":
         return announcements(request)
+    if folder == "requests":
+        return contact_requests(request)
     if folder not in selectors.FOLDERS:
         raise Http404
     page = Paginator(selectors.delivery_list(user=request.user, folder=folder), PAGE_SIZE).get_page(
@@ -280,6 +282,23 @@ def trash_empty(request: HttpRequest) -> HttpResponse:
         request, ngettext("%(n)d message deleted.", "%(n)d messages deleted.", n) % {"n": n}
     )
     return redirect(_folder_url("trash"))
+
+
+def contact_requests(request: HttpRequest) -> HttpResponse:
+    """Contact requests waiting for the user's answer (the accounts app's own requests,
+    answered with its Accept/Decline, which return here)."""
+    user = request.user
+    return render(
+        request,
+        "messaging/requests.html",
+        {
+            "folder": "requests",
+            "folders": selectors.folder_list(user=user),
+            "requests": account_selectors.contact_request_inbox(user=user).order_by(
+                "-created_at", "-pk"
+            )[:200],
+        },
+    )
 
 
 def announcements(request: HttpRequest) -> HttpResponse:
