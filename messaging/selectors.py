@@ -57,6 +57,58 @@ def delivery_list(*, user: User, folder: str = "inbox") -> QuerySet[Delivery]:
     return deliveries.order_by("-created_at", "-pk")
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a folder, found by a cursor rather than counted (a COUNT over 50,000
+    copies costs more than the page itself): `older`/`newer` are the deliveries to page on
+    from, or None at either end."""
+
+    rows: list[Delivery]
+    older: Delivery | None
+    newer: Delivery | None
+
+
+def folder_order_key(folder: str) -> str:
+    return "deleted_at" if folder == "trash" else "created_at"
+
+
+def delivery_page(
+    *,
+    user: User,
+    folder: str = "inbox",
+    before: int | None = None,
+    after: int | None = None,
+    size: int = 50,
+) -> Page:
+    """A page of the user's deliveries in `folder`: the newest, or those just older than
+    delivery `before`, or just newer than delivery `after` (ids of the user's own copies;
+    any other id gives the newest page)."""
+    key = folder_order_key(folder)
+    deliveries = delivery_list(user=user, folder=folder)
+    anchor_pk = before if before is not None else after
+    anchor = None
+    if anchor_pk is not None:
+        anchor = (
+            Delivery.objects.filter(FOLDERS[folder][1], owner=user, pk=anchor_pk)
+            .values_list(key, flat=True)
+            .first()
+        )
+    if anchor is None:
+        rows = list(deliveries[: size + 1])
+        return Page(rows[:size], rows[size - 1] if len(rows) > size else None, None)
+    if before is not None:
+        older = Q(**{f"{key}__lt": anchor}) | Q(**{key: anchor, "pk__lt": anchor_pk})
+        rows = list(deliveries.filter(older)[: size + 1])
+        return Page(
+            rows[:size], rows[size - 1] if len(rows) > size else None, rows[0] if rows else None
+        )
+    newer = Q(**{f"{key}__gt": anchor}) | Q(**{key: anchor, "pk__gt": anchor_pk})
+    rows = list(deliveries.filter(newer).order_by(key, "pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    return Page(rows, rows[-1] if rows else None, rows[0] if more and rows else None)
+
+
 def delivery_get(*, user: User, pk: int) -> Delivery | None:
     """One of the user's deliveries, or None (someone else's looks like one that does not
     exist)."""

@@ -43,8 +43,12 @@ def inbox(request: HttpRequest, folder: str = "inbox") -> HttpResponse:
         return contact_requests(request)
     if folder not in selectors.FOLDERS:
         raise Http404
-    page = Paginator(selectors.delivery_list(user=request.user, folder=folder), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = selectors.delivery_page(
+        user=request.user,
+        folder=folder,
+        before=publicid.decode_or_none(DELIVERY, request.GET.get("before")),
+        after=publicid.decode_or_none(DELIVERY, request.GET.get("after")),
+        size=PAGE_SIZE,
     )
     return render(
         request,
