@@ -183,10 +183,12 @@ class Delivery(models.Model):
                 condition=models.Q(box="inbox", read_at__isnull=True, deleted_at__isnull=True),
                 name="delivery_unread",
             ),
+            # Trash, most recently deleted first (the id too: the page's whole sort order, so
+            # a page is read off the index instead of sorting the whole Trash)
             models.Index(
-                fields=["owner", "-deleted_at"],
+                fields=["owner", "-deleted_at", "-id"],
                 condition=models.Q(deleted_at__isnull=False),
-                name="delivery_trash",
+                name="delivery_trash_page",
             ),
         ]
 

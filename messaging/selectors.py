@@ -131,7 +131,9 @@ def unread_counts(*, user: User) -> dict[str, int]:
             owner=user, box=Delivery.Box.INBOX, read_at__isnull=True, deleted_at__isnull=True
         )
         .values_list("kind")
-        .annotate(n=Count("pk"))
+        # COUNT(*), not COUNT(id): the partial index delivery_unread (owner, kind) answers
+        # alone (an index-only scan), without reading the rows
+        .annotate(n=Count("*"))
         .order_by()
     )
     counts = dict.fromkeys(_KIND_FOLDER.values(), 0)
