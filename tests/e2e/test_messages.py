@@ -263,3 +263,25 @@ def in_another_thread(work) -> None:
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
+
+
+def test_the_company_admin_sets_recording_length_and_storage_on_the_company_page(
+    new_page, alice, password
+):
+    from messaging import selectors
+
+    page = signed_in(new_page, alice, password)
+    page.goto("/company/")
+    section = page.get_by_role("region", name="Voice and video mail")
+    expect(section.get_by_text("0 bytes of 5.0 GB used")).to_be_visible()
+    section.get_by_label("Longest voice or video mail (seconds)*").fill("5")
+    section.get_by_role("button", name="Save voice and video mail settings").click()
+    expect(page.get_by_text("Choose at least 10 seconds.")).to_be_visible()
+    assert selectors.company_rules(company_id=alice.company_id) == (180, 5 * 1024**3)
+    section = page.get_by_role("region", name="Voice and video mail")
+    section.get_by_label("Longest voice or video mail (seconds)*").fill("120")
+    section.get_by_label("Storage for recorded messages (GB)*").fill("2.5")
+    section.get_by_role("button", name="Save voice and video mail settings").click()
+    expect(page.get_by_text("The voice and video mail settings are saved.")).to_be_visible()
+    expect(page.get_by_text("0 bytes of 2.5 GB used")).to_be_visible()
+    assert selectors.company_rules(company_id=alice.company_id) == (120, int(2.5 * 1024**3))
