@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -141,13 +142,28 @@ class FoldersView(APIView):
         )
 
 
+class FolderCursorPagination(CursorPagination):
+    """Pages found by a cursor, not counted: `next`/`previous` links, no `count` (counting
+    a folder of 50,000 copies costs more than the page)."""
+
+    page_size = 50
+    ordering = ("-created_at", "-pk")
+
+    def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
+        if request.query_params.get("folder") == "trash":
+            return ("-deleted_at", "-pk")
+        return self.ordering
+
+
 class MessageListView(generics.ListAPIView):
     """The messages of one folder (`folder`: inbox, voice, video, text, reminders, sent,
-    trash), newest first; or, POST, send a text message."""
+    trash), newest first (Trash: most recently deleted), 50 a page through the `next` and
+    `previous` cursor links; or, POST, send a text message."""
 
     request: AuthedApiRequest
 
     serializer_class = DeliverySerializer
+    pagination_class = FolderCursorPagination
 
     def get_queryset(self) -> Any:
         folder = self.request.query_params.get("folder", "inbox")

@@ -1,5 +1,6 @@
 import zoneinfo
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from accounts import selectors as account_selectors
 from accounts.forms import OnDemandSelectMultiple
 from accounts.models import Region, User
 from messaging import selectors
-from messaging.models import BODY_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, CompanySettings
 from uc_web.lib.forms import PublicModelMultipleChoiceField
 
 
@@ -93,3 +94,58 @@ class AnnouncementForm(forms.Form):
         zone = zoneinfo.ZoneInfo(self.user.time_zone_name)
         day = self.cleaned_data["expires"] + timedelta(days=1)
         return datetime.combine(day, time.min, tzinfo=zone)
+
+
+GB = 1024**3
+
+
+class CompanySettingsForm(forms.Form):
+    """A company admin's rules for voice and video mail (sizes in GB of 1024³ bytes)."""
+
+    max_recording_seconds = forms.IntegerField(
+        label=_("Longest voice or video mail (seconds)"),
+        min_value=CompanySettings.MIN_RECORDING_SECONDS,
+        max_value=CompanySettings.MAX_RECORDING_SECONDS,
+        help_text=_("From 10 seconds to 600 (10 minutes). Longer recordings are refused."),
+        error_messages={
+            "required": _("Enter the longest recording in seconds."),
+            "invalid": _("Enter a whole number of seconds."),
+            "min_value": _("Choose at least 10 seconds."),
+            "max_value": _("Choose at most 600 seconds (10 minutes)."),
+        },
+    )
+    quota_gb = forms.DecimalField(
+        label=_("Storage for recorded messages (GB)"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal(1024),
+        max_digits=6,
+        decimal_places=1,
+        help_text=_(
+            "From 0.1 GB to 1024 GB. When it is full, new voice and video mail is refused "
+            "until old recordings are deleted."
+        ),
+        error_messages={
+            "required": _("Enter the storage quota in GB."),
+            "invalid": _("Enter a number of GB, such as 5 or 2.5."),
+            "min_value": _("Choose at least 0.1 GB."),
+            "max_value": _("Choose at most 1024 GB."),
+            "max_decimal_places": _("Use at most one decimal place, such as 2.5."),
+            "max_digits": _("Choose at most 1024 GB."),
+        },
+    )
+
+    def __init__(self, *args: Any, usage: Any = None, **kwargs: Any) -> None:
+        if usage is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "max_recording_seconds": usage.max_recording_seconds,
+                    "quota_gb": (Decimal(usage.quota_bytes) / GB).quantize(Decimal("0.1")),
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["max_recording_seconds"].widget.attrs["step"] = 1
+        self.fields["quota_gb"].widget.attrs["step"] = "0.1"
+
+    def quota_bytes(self) -> int:
+        return int(self.cleaned_data["quota_gb"] * GB)

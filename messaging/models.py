@@ -25,6 +25,11 @@ class CompanySettings(models.Model):
 
     DEFAULT_MAX_RECORDING_SECONDS: ClassVar[int] = 180
     DEFAULT_QUOTA_BYTES: ClassVar[int] = 5 * 1024**3
+    # What an admin may choose (messaging.services.company_settings_set checks them).
+    MIN_RECORDING_SECONDS: ClassVar[int] = 10
+    MAX_RECORDING_SECONDS: ClassVar[int] = 600
+    MIN_QUOTA_BYTES: ClassVar[int] = 1024**3 // 10
+    MAX_QUOTA_BYTES: ClassVar[int] = 1024**4
 
     company = models.OneToOneField(
         "accounts.Company", on_delete=models.CASCADE, primary_key=True, related_name="+"
@@ -178,10 +183,12 @@ class Delivery(models.Model):
                 condition=models.Q(box="inbox", read_at__isnull=True, deleted_at__isnull=True),
                 name="delivery_unread",
             ),
+            # Trash, most recently deleted first (the id too: the page's whole sort order, so
+            # a page is read off the index instead of sorting the whole Trash)
             models.Index(
-                fields=["owner", "-deleted_at"],
+                fields=["owner", "-deleted_at", "-id"],
                 condition=models.Q(deleted_at__isnull=False),
-                name="delivery_trash",
+                name="delivery_trash_page",
             ),
         ]
 
@@ -288,6 +295,11 @@ class Preferences(models.Model):
         related_name="messaging_preferences",
     )
     announcements = models.BooleanField(_("receive announcements to my markets"), default=True)
+    # On by default: voice mail is left for someone who is not there to take the call, so a
+    # notice where they are (their mail) is what people expect of it (as of office phones).
+    email_recordings = models.BooleanField(
+        _("email me when voice or video mail arrives"), default=True
+    )
 
     def __str__(self) -> str:
         return str(self.user)

@@ -57,6 +57,58 @@ def delivery_list(*, user: User, folder: str = "inbox") -> QuerySet[Delivery]:
     return deliveries.order_by("-created_at", "-pk")
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a folder, found by a cursor rather than counted (a COUNT over 50,000
+    copies costs more than the page itself): `older`/`newer` are the deliveries to page on
+    from, or None at either end."""
+
+    rows: list[Delivery]
+    older: Delivery | None
+    newer: Delivery | None
+
+
+def folder_order_key(folder: str) -> str:
+    return "deleted_at" if folder == "trash" else "created_at"
+
+
+def delivery_page(
+    *,
+    user: User,
+    folder: str = "inbox",
+    before: int | None = None,
+    after: int | None = None,
+    size: int = 50,
+) -> Page:
+    """A page of the user's deliveries in `folder`: the newest, or those just older than
+    delivery `before`, or just newer than delivery `after` (ids of the user's own copies;
+    any other id gives the newest page)."""
+    key = folder_order_key(folder)
+    deliveries = delivery_list(user=user, folder=folder)
+    anchor_pk = before if before is not None else after
+    anchor = None
+    if anchor_pk is not None:
+        anchor = (
+            Delivery.objects.filter(FOLDERS[folder][1], owner=user, pk=anchor_pk)
+            .values_list(key, flat=True)
+            .first()
+        )
+    if anchor is None:
+        rows = list(deliveries[: size + 1])
+        return Page(rows[:size], rows[size - 1] if len(rows) > size else None, None)
+    if before is not None:
+        older = Q(**{f"{key}__lt": anchor}) | Q(**{key: anchor, "pk__lt": anchor_pk})
+        rows = list(deliveries.filter(older)[: size + 1])
+        return Page(
+            rows[:size], rows[size - 1] if len(rows) > size else None, rows[0] if rows else None
+        )
+    newer = Q(**{f"{key}__gt": anchor}) | Q(**{key: anchor, "pk__gt": anchor_pk})
+    rows = list(deliveries.filter(newer).order_by(key, "pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    return Page(rows, rows[-1] if rows else None, rows[0] if more and rows else None)
+
+
 def delivery_get(*, user: User, pk: int) -> Delivery | None:
     """One of the user's deliveries, or None (someone else's looks like one that does not
     exist)."""
@@ -79,7 +131,9 @@ def unread_counts(*, user: User) -> dict[str, int]:
             owner=user, box=Delivery.Box.INBOX, read_at__isnull=True, deleted_at__isnull=True
         )
         .values_list("kind")
-        .annotate(n=Count("pk"))
+        # COUNT(*), not COUNT(id): the partial index delivery_unread (owner, kind) answers
+        # alone (an index-only scan), without reading the rows
+        .annotate(n=Count("*"))
         .order_by()
     )
     counts = dict.fromkeys(_KIND_FOLDER.values(), 0)
@@ -99,11 +153,19 @@ def folder_list(*, user: User) -> list[Folder]:
         for slug, (label, _q) in FOLDERS.items()
     ]
     folders.insert(5, Folder("announcements", str(_("Announcements")), counts["announcements"]))
+    # the accounts app's requests, answered in place (not counted in the inbox's total: the
+    # Online Monitor has its own badge for them)
+    waiting = account_selectors.contact_request_inbox(user=user).count()
+    folders.insert(6, Folder("requests", str(_("Contact requests")), waiting))
     return folders
 
 
 def announcements_wanted(*, user: User) -> bool:
     return not Preferences.objects.filter(user=user, announcements=False).exists()
+
+
+def email_recordings_wanted(*, user: User) -> bool:
+    return not Preferences.objects.filter(user=user, email_recordings=False).exists()
 
 
 def announcement_list(*, user: User) -> QuerySet[Announcement]:
@@ -167,6 +229,25 @@ def company_rules(*, company_id: int | None) -> tuple[int, int]:
     if row is None:
         return CompanySettings.DEFAULT_MAX_RECORDING_SECONDS, CompanySettings.DEFAULT_QUOTA_BYTES
     return row
+
+
+@dataclass(frozen=True)
+class CompanyUsage:
+    max_recording_seconds: int
+    quota_bytes: int
+    used_bytes: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used_bytes / self.quota_bytes)) if self.quota_bytes else 0
+
+
+def company_usage_get(*, user: User) -> CompanyUsage | None:
+    """The rules and storage use of the acting user's company (None without one)."""
+    if user.company_id is None:
+        return None
+    max_seconds, quota = company_rules(company_id=user.company_id)
+    return CompanyUsage(max_seconds, quota, storage_used(company_id=user.company_id))
 
 
 def storage_used(*, company_id: int | None) -> int:

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
-from accounts.models import Region, User
+from accounts.models import Company, Region, User
 from messaging.models import (
     Announcement,
     AnnouncementMark,
+    CompanySettings,
     Delivery,
     Message,
     Preferences,
@@ -169,7 +170,80 @@ def message_send(
     inbox = _deliver(message, people, sent_copy=True)
     _received_events(message, inbox)
     _mailbox_changed(sender.pk)
+    if recording is not None:
+        message_id = message.pk
+        transaction.on_commit(lambda: _notify_later(message_id), robust=True)
     return message
+
+
+def _notify_later(message_id: int) -> None:
+    from messaging import tasks
+
+    tasks.recording_notify.delay(message_id)
+
+
+def recording_notify(*, message_id: int) -> int:
+    """Mail each recipient of a voice/video mail who wants it a notice with a link to it
+    (never the recording); not the sender. Returns the number of mails sent."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage, get_connection
+    from django.urls import reverse
+
+    message = Message.objects.select_related("sender").filter(pk=message_id).first()
+    if message is None or message.kind not in (Message.Kind.VOICE, Message.Kind.VIDEO):
+        return 0
+    opted_out = Preferences.objects.filter(email_recordings=False).values("user_id")
+    deliveries = (
+        Delivery.objects.filter(
+            message=message,
+            box=Delivery.Box.INBOX,
+            deleted_at__isnull=True,
+            owner__is_active=True,
+        )
+        .exclude(owner__email="")
+        .exclude(owner_id=message.sender_id)
+        .exclude(owner_id__in=opted_out)
+        .select_related("owner")
+    )
+    sender = message.sender.get_full_name() or message.sender.email if message.sender else ""
+    what = message.get_kind_display().lower()
+    mails = []
+    for delivery in deliveries:
+        link = settings.SITE_URL + reverse("messaging:detail", args=[delivery.pk])
+        lines = [
+            _("%(sender)s sent you a %(what)s (%(length)s).")
+            % {"sender": sender, "what": what, "length": message.duration_label},
+        ]
+        if message.subject:
+            lines.append(_("Subject: %(subject)s") % {"subject": message.subject})
+        lines += [
+            "",
+            _("Play it: %(link)s") % {"link": link},
+            "",
+            _(
+                "You receive this because email notices of new voice and video mail are on. "
+                "Turn them off in Messages: %(link)s"
+            )
+            % {"link": settings.SITE_URL + reverse("messaging:inbox")},
+        ]
+        mails.append(
+            EmailMessage(
+                subject=_("New %(what)s from %(sender)s") % {"what": what, "sender": sender},
+                body="\n".join(lines),
+                to=[delivery.owner.email],
+            )
+        )
+    if not mails:
+        return 0
+    return get_connection().send_messages(mails) or 0
+
+
+def email_recordings_set(*, user: User, wanted: bool) -> Preferences:
+    """Mail me a notice of each new voice or video mail, or not."""
+    preferences, _created = Preferences.objects.update_or_create(
+        user=user, defaults={"email_recordings": wanted}
+    )
+    return preferences
 
 
 def recording_send(
@@ -321,6 +395,59 @@ def trash_purge_expired(*, now: datetime | None = None) -> int:
     return _purge(
         Delivery.objects.select_for_update(skip_locked=True).filter(deleted_at__lt=cutoff)[:5000]
     )
+
+
+# --- a company's rules ------------------------------------------------------------------
+
+
+def _size_label(n: int) -> str:
+    from django.template.defaultfilters import filesizeformat
+
+    return str(filesizeformat(n))
+
+
+@transaction.atomic
+def company_settings_set(
+    *, company: Company, by: User, max_recording_seconds: int, quota_bytes: int
+) -> CompanySettings:
+    """Set a company's longest voice/video mail and its storage quota (its admins only)."""
+    from messaging import selectors
+
+    if not by.is_active or (
+        not by.is_superuser
+        and (by.company_id != company.pk or not by.has_perm("accounts.manage_company"))
+    ):
+        raise PermissionDenied(_("Only this company's admins may change it."))
+    low, high = CompanySettings.MIN_RECORDING_SECONDS, CompanySettings.MAX_RECORDING_SECONDS
+    if not low <= max_recording_seconds <= high:
+        raise ApplicationError(
+            _("Choose a longest recording between %(low)d and %(high)d seconds.")
+            % {"low": low, "high": high},
+            code="bad_length",
+        )
+    low, high = CompanySettings.MIN_QUOTA_BYTES, CompanySettings.MAX_QUOTA_BYTES
+    if not low <= quota_bytes <= high:
+        raise ApplicationError(
+            _("Choose a storage quota between %(low)s and %(high)s.")
+            % {"low": _size_label(low), "high": _size_label(high)},
+            code="bad_quota",
+        )
+    used = selectors.storage_used(company_id=company.pk)
+    if quota_bytes < used:
+        raise ApplicationError(
+            _(
+                "Your company's recorded messages already use %(used)s. Choose at least that, "
+                "or delete old voice and video mail first."
+            )
+            % {"used": _size_label(used)},
+            code="below_usage",
+        )
+    settings_, _created = CompanySettings.objects.select_for_update().get_or_create(company=company)
+    settings_.max_recording_seconds = max_recording_seconds
+    settings_.quota_bytes = quota_bytes
+    settings_.full_clean()
+    settings_.save()
+    return settings_
 
 
 # --- reminders (the diary and CRM call these) -------------------------------------------

@@ -19,3 +19,9 @@ def trash_purge_expired() -> int:
 def announcements_purge_expired() -> int:
     """Delete announcements that expired a while ago, with their marks (hourly)."""
     return services.announcements_purge_expired()
+
+
+@shared_task
+def recording_notify(message_id: int) -> int:
+    """Mail the recipients of a new voice/video mail a notice with a link (after commit)."""
+    return services.recording_notify(message_id=message_id)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", views.compose, name="compose"),
     path("trash/empty/", views.trash_empty, name="trash-empty"),
     path("announce/", views.announce, name="announce"),
+    path("company/", views.company_settings, name="company-settings"),
+    path("email/preference/", views.email_preference, name="email-preference"),
     path(
         "announcements/preference/",
         views.announcements_preference,

@@ -1,5 +1,5 @@
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.models import User
 from messaging import forms, selectors, services
 from messaging.models import Delivery, Message
@@ -39,10 +40,16 @@ def inbox(request: AuthedRequest, folder: str = "inbox") -> HttpResponse:
     """A folder of the user's messages with the unread count of every folder."""
     if folder == "announcements":
         return announcements(request)
+    if folder == "requests":
+        return contact_requests(request)
     if folder not in selectors.FOLDERS:
         raise Http404
-    page = Paginator(selectors.delivery_list(user=request.user, folder=folder), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page = selectors.delivery_page(
+        user=request.user,
+        folder=folder,
+        before=publicid.decode_or_none(DELIVERY, request.GET.get("before")),
+        after=publicid.decode_or_none(DELIVERY, request.GET.get("after")),
+        size=PAGE_SIZE,
     )
     return render(
         request,
@@ -52,6 +59,9 @@ def inbox(request: AuthedRequest, folder: str = "inbox") -> HttpResponse:
             "folder_label": selectors.FOLDERS[folder][0],
             "folders": selectors.folder_list(user=request.user),
             "page": page,
+            "email_recordings": selectors.email_recordings_wanted(user=request.user)
+            if folder in ("inbox", "voice", "video")
+            else None,
         },
     )
 
@@ -279,6 +289,23 @@ def trash_empty(request: AuthedRequest) -> HttpResponse:
     return redirect(_folder_url("trash"))
 
 
+def contact_requests(request: HttpRequest) -> HttpResponse:
+    """Contact requests waiting for the user's answer (the accounts app's own requests,
+    answered with its Accept/Decline, which return here)."""
+    user = request.user
+    return render(
+        request,
+        "messaging/requests.html",
+        {
+            "folder": "requests",
+            "folders": selectors.folder_list(user=user),
+            "requests": account_selectors.contact_request_inbox(user=user).order_by(
+                "-created_at", "-pk"
+            )[:200],
+        },
+    )
+
+
 def announcements(request: HttpRequest) -> HttpResponse:
     """Announcements to the user's regions and markets."""
     user = request.user
@@ -342,6 +369,22 @@ def announcements_preference(request: AuthedRequest) -> HttpResponse:
     return redirect("messaging:folder", folder="announcements")
 
 
+@require_POST
+@login_required
+def email_preference(request: HttpRequest) -> HttpResponse:
+    """Email me a notice of each new voice or video mail, or not."""
+    wanted = request.POST.get("wanted") == "1"
+    services.email_recordings_set(user=request.user, wanted=wanted)
+    flash.success(
+        request,
+        _("You will get an email when voice or video mail arrives.")
+        if wanted
+        else _("You will no longer get emails about new voice and video mail."),
+    )
+    folder = request.POST.get("folder", "inbox")
+    return redirect(_folder_url(folder if folder in ("voice", "video") else "inbox"))
+
+
 @login_required
 def announce(request: AuthedRequest) -> HttpResponse:
     """Write an announcement to regions and markets (the Announcer role only)."""
@@ -370,4 +413,32 @@ def announce(request: AuthedRequest) -> HttpResponse:
         request,
         "messaging/announce.html",
         {"form": form, "folders": selectors.folder_list(user=user), "folder": ""},
+    )
+
+
+@require_POST
+@login_required
+@permission_required("accounts.manage_company", raise_exception=True)
+def company_settings(request: HttpRequest) -> HttpResponse:
+    """The company page's voice and video mail section: longest recording and quota."""
+    company = account_selectors.company_get(user=request.user)
+    if company is None:
+        raise Http404
+    usage = selectors.company_usage_get(user=request.user)
+    form = forms.CompanySettingsForm(request.POST, usage=usage)
+    if form.is_valid():
+        try:
+            services.company_settings_set(
+                company=company,
+                by=request.user,
+                max_recording_seconds=form.cleaned_data["max_recording_seconds"],
+                quota_bytes=form.quota_bytes(),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            flash.success(request, _("The voice and video mail settings are saved."))
+            return redirect(reverse("accounts:company") + "#messages")
+    return render(
+        request, "messaging/company_settings.html", {"form": form, "usage": usage}, status=400
     )

@@ -20,6 +20,9 @@ class MessagesData extends EventTarget {
   start() {
     live.onResync(() => this.load());
     live.on("mailbox.changed", () => this.load());
+    // the Contact requests folder counts the accounts app's requests
+    live.on("contact_request.received", () => this.load());
+    live.on("monitor.changed", () => this.load());
     live.on("message.received", (event) => this.received(event));
     // one event per region: someone in two of them hears it twice
     this.announced = new Set();

@@ -83,6 +83,7 @@ def make_pages(alice, bob, charlie) -> Pages:
             reverse("help-topic", args=["online-monitor"]),
             reverse("coming-soon", args=["diary"]),
             reverse("messaging:inbox"),
+            reverse("messaging:folder", args=["requests"]),
             reverse("messaging:compose"),
             reverse("account_change_password"),
             reverse("admin:accounts_user_changelist"),

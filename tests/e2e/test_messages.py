@@ -2,11 +2,13 @@
 arrives live (badge, notice), Bob reads it, answers, and Alice's badge goes up."""
 
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Delivery
+from tests.accounts.factories import UserFactory
 from tests.fixtures.live import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -206,3 +208,80 @@ def test_an_announcement_appears_live_for_a_recipient_in_the_market(
     charlies.locator("[data-notice]").get_by_role("link", name="Open the message").click()
     expect(charlies.get_by_role("heading", name="Spring prices")).to_be_visible()
     expect(badge(charlies)).to_be_hidden()
+
+
+def test_a_contact_request_arrives_in_the_inbox_and_is_accepted_in_place(
+    new_page, bob, charlie, password
+):
+    from accounts import services as account_services
+    from accounts.models import ContactRequest
+
+    account_services.contact_request_send(sender=charlie, recipient=bob, message="Ferry slots?")
+    bobs = signed_in(new_page, bob, password)
+    bobs.goto("/messages/")
+    folder = bobs.get_by_role("navigation", name="Message folders").get_by_role(
+        "link", name=re.compile("^Contact requests")
+    )
+    expect(folder.locator("[data-folder-unread]")).to_have_text(re.compile("^1"))
+    folder.click()
+    expect(bobs.get_by_role("heading", name="Contact requests")).to_be_visible()
+    requests = bobs.get_by_role("list", name="Contact requests waiting for your answer")
+    expect(requests.get_by_text("Ferry slots?")).to_be_visible()
+    bobs.get_by_role("button", name="Accept Charlie Nguyen").click()
+    expect(bobs.get_by_text("Charlie Nguyen is now your contact.")).to_be_visible()
+    expect(bobs.get_by_role("heading", name="Contact requests")).to_be_visible()
+    expect(bobs.get_by_text("No contact requests are waiting for you.")).to_be_visible()
+    expect(folder.locator("[data-folder-unread]")).to_be_hidden()
+    assert ContactRequest.objects.get().state == ContactRequest.State.ACCEPTED
+
+    # a new request while the folder is open appears without reloading, and is declined
+    dora = UserFactory(
+        company=charlie.company,
+        email="dora@blueharbour.example",
+        first_name="Dora",
+        last_name="Lind",
+    )
+    in_another_thread(lambda: account_services.contact_request_send(sender=dora, recipient=bob))
+    expect(folder.locator("[data-folder-unread]")).to_have_text(re.compile("^1"))
+    bobs.get_by_role("button", name="Decline Dora Lind").click()
+    expect(bobs.get_by_text("Request declined. They are not told.")).to_be_visible()
+    expect(folder.locator("[data-folder-unread]")).to_be_hidden()
+    assert ContactRequest.objects.get(sender=dora).state == ContactRequest.State.DECLINED
+
+
+def in_another_thread(work) -> None:
+    """Playwright's sync API runs an event loop in this thread; a service that sends live
+    events (async_to_sync) must run elsewhere, as it does in a request."""
+    from django.db import connection
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
+def test_the_company_admin_sets_recording_length_and_storage_on_the_company_page(
+    new_page, alice, password
+):
+    from messaging import selectors
+
+    page = signed_in(new_page, alice, password)
+    page.goto("/company/")
+    section = page.get_by_role("region", name="Voice and video mail")
+    expect(section.get_by_text("0 bytes of 5.0 GB used")).to_be_visible()
+    section.get_by_label("Longest voice or video mail (seconds)*").fill("5")
+    section.get_by_role("button", name="Save voice and video mail settings").click()
+    expect(page.get_by_text("Choose at least 10 seconds.")).to_be_visible()
+    assert selectors.company_rules(company_id=alice.company_id) == (180, 5 * 1024**3)
+    section = page.get_by_role("region", name="Voice and video mail")
+    section.get_by_label("Longest voice or video mail (seconds)*").fill("120")
+    section.get_by_label("Storage for recorded messages (GB)*").fill("2.5")
+    section.get_by_role("button", name="Save voice and video mail settings").click()
+    expect(page.get_by_text("The voice and video mail settings are saved.")).to_be_visible()
+    expect(page.get_by_text("0 bytes of 2.5 GB used")).to_be_visible()
+    assert selectors.company_rules(company_id=alice.company_id) == (120, int(2.5 * 1024**3))

@@ -142,11 +142,12 @@ def test_trash_older_than_the_retention_is_purged(alice, bob):
     assert list(selectors.delivery_list(user=bob, folder="trash")) == [new]
 
 
-def test_folder_counts_take_three_queries(alice, bob, django_assert_num_queries):
+def test_folder_counts_take_four_queries(alice, bob, django_assert_num_queries):
     for i in range(3):
         services.message_send(sender=alice, recipients=[bob], body=f"m{i}")
-    # messages by folder; whether bob takes announcements; announcements unread
-    with django_assert_num_queries(3):
+    # messages by folder; whether bob takes announcements; announcements unread; contact
+    # requests waiting
+    with django_assert_num_queries(4):
         folders = selectors.folder_list(user=bob)
     assert {f.slug: f.unread for f in folders}["text"] == 3
 
