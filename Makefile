@@ -51,12 +51,14 @@ test: install-dev system-deps
 	mkdir -p var/staticfiles
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/mypy
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	scripts/testnet $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=1 $(BIN)/mypy
 
 ## check-deploy: Django's deployment checklist under production-like settings
 check-deploy: install

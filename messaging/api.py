@@ -43,7 +43,7 @@ class PersonSerializer(serializers.Serializer):
 
 class FolderSerializer(serializers.Serializer):
     slug = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     unread = serializers.IntegerField()
 
 
@@ -121,7 +121,7 @@ class SendSerializer(serializers.Serializer):
             self.fields["to"].child_relation.queryset = selectors.recipient_list(user=request.user)
 
 
-def _delivery(request: Request, pk: int) -> Delivery:
+def _delivery(request: AuthedApiRequest, pk: int) -> Delivery:
     delivery = selectors.delivery_get(user=request.user, pk=pk)
     if delivery is None:
         raise Http404
@@ -195,14 +195,14 @@ class MessageListView(generics.ListAPIView):
         return _sent_copy_response(request, message)
 
 
-def _replied_message(request: Request, data: dict[str, Any]) -> Any:
+def _replied_message(request: AuthedApiRequest, data: dict[str, Any]) -> Any:
     """The message a new one answers (one of the sender's own copies), or None."""
     if data.get("reply_to") is None:
         return None
     return _delivery(request, data["reply_to"]).message
 
 
-def _sent_copy_response(request: Request, message: Any) -> Response:
+def _sent_copy_response(request: AuthedApiRequest, message: Any) -> Response:
     """201 with the sender's copy of what they just sent."""
     sent = selectors.delivery_list(user=request.user, folder="sent").get(message=message)
     return Response(DeliverySerializer(sent).data, status=status.HTTP_201_CREATED)
@@ -418,7 +418,7 @@ class AnnouncementListView(generics.ListAPIView):
         return Response(AnnouncementSerializer(announcement).data, status=status.HTTP_201_CREATED)
 
 
-def _announcement(request: Request, pk: int) -> Announcement:
+def _announcement(request: AuthedApiRequest, pk: int) -> Announcement:
     announcement = selectors.announcement_get(user=request.user, pk=pk)
     if announcement is None:
         raise Http404

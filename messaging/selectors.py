@@ -1,6 +1,7 @@
 """Reading messages: always as the acting user, who sees only their own deliveries."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -8,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as account_selectors
 from accounts.models import Profile, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from messaging.models import (
     Announcement,
     AnnouncementMark,
@@ -19,7 +23,7 @@ from messaging.models import (
 
 # Folder slug -> (label, filter on the user's deliveries). Order is the sidebar's.
 _INBOX = Q(box=Delivery.Box.INBOX, deleted_at__isnull=True)
-FOLDERS: dict[str, tuple[str, Q]] = {
+FOLDERS: "dict[str, tuple[StrOrPromise, Q]]" = {
     "inbox": (_("Inbox"), _INBOX),
     "voice": (_("Voice"), _INBOX & Q(kind=Message.Kind.VOICE)),
     "video": (_("Video"), _INBOX & Q(kind=Message.Kind.VIDEO)),
@@ -196,7 +200,8 @@ def announcement_get(*, user: User, pk: int) -> Announcement | None:
 
 
 def announcement_unread_count(*, user: User) -> int:
-    return announcement_list(user=user).filter(is_read=False).count()
+    # `is_read` is the annotation announcement_list adds
+    return announcement_list(user=user).filter(is_read=False).count()  # type: ignore[misc]
 
 
 def thread_list(*, user: User, message: Message) -> QuerySet[Delivery]:
@@ -222,7 +227,7 @@ def recipient_list(*, user: User) -> QuerySet[User]:
 def company_rules(*, company_id: int | None) -> tuple[int, int]:
     """A company's longest recording (seconds) and storage quota (bytes)."""
     row = (
-        CompanySettings.objects.filter(company_id=company_id)
+        CompanySettings.objects.filter(company=company_id)
         .values_list("max_recording_seconds", "quota_bytes")
         .first()
     )

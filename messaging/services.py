@@ -53,14 +53,20 @@ def _check_recipients(sender: User, people: Sequence[User]) -> None:
 class RecordingLike(Protocol):
     """What message_send needs of a stored recording (messaging.media.Recording)."""
 
-    name: str
-    content_type: str
-    size: int
-    duration_ms: int
-    poster: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def poster(self) -> str: ...
 
 
-_FOLDER_OF_KIND = {
+# The inbox folder that holds a message of each kind.
+FOLDER_OF_KIND: dict[str, str] = {
     Message.Kind.TEXT: "text",
     Message.Kind.VOICE: "voice",
     Message.Kind.VIDEO: "video",
@@ -90,7 +96,7 @@ def _received_events(message: Message, deliveries: Iterable[Delivery]) -> None:
                 "type": "message.received",
                 "id": publicid.of(d),
                 "kind": message.kind,
-                "folder": _FOLDER_OF_KIND[message.kind],
+                "folder": FOLDER_OF_KIND[message.kind],
                 "sender": sender,
                 "preview": message.preview,
             },
@@ -595,7 +601,7 @@ def announcement_send(
         raise ApplicationError(_("Choose a date in the future."), code="expired")
     announcement = Announcement(
         sender=sender,
-        company_id=sender.company_id,
+        company=sender.company,
         subject=" ".join(subject.split()),
         body=body.strip(),
         created_at=now,

@@ -2,7 +2,8 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -93,12 +94,7 @@ def detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def _folder_of(delivery: Delivery) -> str:
     if delivery.box == Delivery.Box.SENT:
         return "sent"
-    return {
-        Message.Kind.TEXT: "text",
-        Message.Kind.VOICE: "voice",
-        Message.Kind.VIDEO: "video",
-        Message.Kind.REMINDER: "reminders",
-    }[delivery.kind]
+    return services.FOLDER_OF_KIND[delivery.kind]
 
 
 def _quoted(message: Message) -> str:
@@ -267,7 +263,7 @@ def bulk(request: AuthedRequest, folder: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def media(request: AuthedRequest, pk: int, part: str) -> HttpResponse:
+def media(request: AuthedRequest, pk: int, part: str) -> HttpResponseBase:
     """A recording or a video's poster, to its holder only (ranges for seeking)."""
     delivery = _get(request, pk)
     message = delivery.message
@@ -289,7 +285,7 @@ def trash_empty(request: AuthedRequest) -> HttpResponse:
     return redirect(_folder_url("trash"))
 
 
-def contact_requests(request: HttpRequest) -> HttpResponse:
+def contact_requests(request: AuthedRequest) -> HttpResponse:
     """Contact requests waiting for the user's answer (the accounts app's own requests,
     answered with its Accept/Decline, which return here)."""
     user = request.user
@@ -306,7 +302,7 @@ def contact_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
-def announcements(request: HttpRequest) -> HttpResponse:
+def announcements(request: AuthedRequest) -> HttpResponse:
     """Announcements to the user's regions and markets."""
     user = request.user
     page = Paginator(selectors.announcement_list(user=user), PAGE_SIZE).get_page(
@@ -371,7 +367,7 @@ def announcements_preference(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def email_preference(request: HttpRequest) -> HttpResponse:
+def email_preference(request: AuthedRequest) -> HttpResponse:
     """Email me a notice of each new voice or video mail, or not."""
     wanted = request.POST.get("wanted") == "1"
     services.email_recordings_set(user=request.user, wanted=wanted)
@@ -419,7 +415,7 @@ def announce(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @login_required
 @permission_required("accounts.manage_company", raise_exception=True)
-def company_settings(request: HttpRequest) -> HttpResponse:
+def company_settings(request: AuthedRequest) -> HttpResponse:
     """The company page's voice and video mail section: longest recording and quota."""
     company = account_selectors.company_get(user=request.user)
     if company is None:
