@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts import presence
 from accounts.models import User
-from calls import relay, selectors, services, turn
+from calls import relay, selectors, services, turn, voicemail
 from calls.models import Call
 from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
@@ -120,6 +120,33 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
         except Exception:
             await relay.aclose_session(opened["channel"], opened["session"])
             raise
+        _watch_relay(call.pk)
+    elif kind == "call.voicemail":
+        # Leave a message: a voicemail session on a relay answers this tab (docs/calls.md).
+        call = await _run(consumer, voicemail.voicemail_check, call_id=call_id)
+        options = await _in_thread(lambda: voicemail.session_options(call=call))()
+        ice = await _in_thread(lambda: turn.ice_configuration(user_id=consumer.user_id))()
+        worker, session = await relay.aopen_session(
+            kind="voicemail",
+            call=publicid.encode(CALL, call.pk),
+            media=call.media,
+            ice=ice,
+            voicemail=options,
+        )
+        opened = {"worker": worker.name, "channel": worker.channel, "session": session}
+        try:
+            call = await _run(
+                consumer,
+                voicemail.voicemail_record,
+                call_id=call_id,
+                device=message.get("device"),
+                channel=channel,
+                relay=opened,
+            )
+        except Exception:
+            await relay.aclose_session(worker.channel, session)
+            raise
+        consumer.in_call = True
         _watch_relay(call.pk)
     elif kind == "call.decline":
         await _run(consumer, services.call_decline, call_id=call_id)
