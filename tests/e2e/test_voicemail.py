@@ -1,0 +1,188 @@
+"""Voicemail through the real daphne and `manage.py relay` (inside scripts/testnet): an
+aiortc client is the caller nobody answers; it hears Bob's greeting (its marker tone),
+speaks (its own marker tone) for 3 s, and a message of 3 s lands in Bob's inbox. Killing
+the relay mid-message still delivers the part recorded."""
+
+import array
+import asyncio
+import io
+import math
+import os
+import signal
+import time
+from fractions import Fraction
+
+import av
+import pytest
+from aiortc import RTCPeerConnection, VideoStreamTrack
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from calls import voicemail
+from calls.models import Call
+from messaging.models import Delivery
+from tests.fixtures.relay import (
+    Listener,
+    Tab,
+    ToneTrack,
+    apply_answer,
+    offer_from,
+    run_async,
+    tone_share,
+)
+from tests.fixtures.sockets import session_cookie_for
+from uc_web.lib import publicid
+
+pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(transaction=True)]
+
+GREETING_TONE, ALICE_TONE = 2000.0, 1000.0
+
+
+def greeting_webm(seconds: float, frequency: float) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="webm") as muxer:
+        stream = muxer.add_stream("libopus", rate=48000)
+        stream.layout = "mono"
+        for start in range(0, int(seconds * 48000), 960):
+            samples = array.array(
+                "h",
+                (
+                    int(12000 * math.sin(2 * math.pi * frequency * i / 48000))
+                    for i in range(start, start + 960)
+                ),
+            )
+            frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+            frame.planes[0].update(samples.tobytes())
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode(None):
+            muxer.mux(packet)
+    return out.getvalue()
+
+
+@pytest.fixture
+def shared_media(relay_stack, settings):
+    """This test process sees the files daphne and the relay store."""
+    settings.MEDIA_ROOT = relay_stack.env["MEDIA_ROOT"]
+    settings.VOICEMAIL_SPOOL_DIR = relay_stack.env["VOICEMAIL_SPOOL_DIR"]
+    return relay_stack
+
+
+async def leave_message(
+    url: str, alice_key: str, bob_key: str, bob_id: str, *, media: str = "audio", during=None
+) -> dict:
+    """Alice calls Bob, who lets it ring out; she leaves a message while `during` runs
+    (default: speak 3 s, then hang up)."""
+    a, b = await Tab(url, alice_key).open(), await Tab(url, bob_key).open()
+    await a.send({"type": "call.start", "callee": bob_id, "media": media, "device": "alice-aio"})
+    call_id = (await b.next("call.ringing"))["call"]["id"]
+    ended = (await a.next("call.ended", timeout=20))["call"]  # Bob's 5 s ring timeout
+    result: dict = {"ended": ended}
+    await a.send({"type": "call.voicemail", "call": call_id, "device": "alice-aio"})
+    await a.next("voicemail.started")
+    pc = RTCPeerConnection()
+    listener = Listener()
+    pc.on("track", listener.attach)
+    pc.addTrack(ToneTrack(ALICE_TONE))
+    if media == "video":
+        pc.addTrack(VideoStreamTrack())
+    await a.send(
+        {"type": "call.signal", "call": call_id, "kind": "offer", "sdp": await offer_from(pc)}
+    )
+    await apply_answer(pc, (await a.next("call.signalled"))["sdp"])
+    recording = await a.next("voicemail.recording", timeout=30)
+    result["seconds"] = recording["seconds"]
+    heard = list(listener.samples)
+    result["greeting_share"] = tone_share(heard, GREETING_TONE)
+    result["beep_share"] = tone_share(heard[-int(0.6 * 48000) :], 880.0)
+    result["state"] = pc.connectionState
+    if during is None:
+        await asyncio.sleep(3.0)
+        await a.send({"type": "call.hangup", "call": call_id})
+    else:
+        await during()
+    outcome = await a.next_any(("voicemail.left", "voicemail.discarded"), timeout=30)
+    result["outcome"] = outcome["type"]
+    result["call"] = outcome["call"]
+    result["after_outcome"] = time.monotonic()
+    listener.stop()
+    await pc.close()
+    await a.close()
+    await b.close()
+    return result
+
+
+def decoded_seconds(name: str) -> float:
+    from django.core.files.storage import default_storage
+
+    with av.open(default_storage.path(name)) as container:
+        samples = sum(frame.samples for frame in container.decode(audio=0))
+    return samples / 48000
+
+
+def ring_out_soon(bob) -> None:
+    bob.profile.ring_timeout_seconds = 5
+    bob.profile.save(update_fields=["ring_timeout_seconds"])
+
+
+def test_nobody_answers_alice_hears_the_greeting_and_leaves_three_seconds(shared_media, alice, bob):
+    relay_stack = shared_media
+    ring_out_soon(bob)
+    voicemail.greeting_save(
+        user=bob,
+        upload=SimpleUploadedFile("g.webm", greeting_webm(2.0, GREETING_TONE)),
+        video=False,
+    )
+    relay_stack.start_relay("r1")
+    result = run_async(
+        leave_message(
+            relay_stack.server.url,
+            session_cookie_for(alice),
+            session_cookie_for(bob),
+            publicid.of(bob),
+        )
+    )
+    assert (
+        result["ended"]["end_reason"] == "no_answer" and result["ended"]["voicemail"] == "offered"
+    )
+    assert result["state"] == "connected"
+    assert result["greeting_share"] > 0.3, result  # Bob's greeting, heard on Alice's side
+    assert result["beep_share"] > 0.3, result
+    assert result["seconds"] == 180  # the company's limit, counted down in her window
+    assert result["outcome"] == "voicemail.left", relay_stack.logs()
+    assert result["call"]["voicemail_label"] == "Left a message"
+    call = Call.objects.select_related("voicemail_message").get()
+    message = call.voicemail_message
+    assert message.kind == "voice"
+    assert Delivery.objects.filter(owner=bob, message=message, box="inbox").exists()
+    seconds = decoded_seconds(message.media)
+    assert 2.7 <= seconds <= 3.3, seconds
+    assert abs(message.duration_ms / 1000 - seconds) < 0.3
+    assert os.listdir(relay_stack.env["VOICEMAIL_SPOOL_DIR"]) == []
+
+
+def test_killing_the_relay_mid_message_still_delivers_what_was_recorded(shared_media, alice, bob):
+    relay_stack = shared_media
+    ring_out_soon(bob)
+    worker = relay_stack.start_relay("r1")
+
+    async def speak_then_kill() -> None:
+        await asyncio.sleep(3.5)
+        os.kill(worker.pid, signal.SIGKILL)
+
+    result = run_async(
+        leave_message(
+            relay_stack.server.url,
+            session_cookie_for(alice),
+            session_cookie_for(bob),
+            publicid.of(bob),
+            during=speak_then_kill,
+        )
+    )
+    assert result["beep_share"] > 0.3  # no greeting: the tone
+    assert result["outcome"] == "voicemail.left", relay_stack.logs()
+    message = Call.objects.select_related("voicemail_message").get().voicemail_message
+    seconds = decoded_seconds(message.media)
+    assert 1.5 <= seconds <= 3.7, seconds  # what reached the disk before the kill
+    assert Delivery.objects.filter(owner=bob, message=message).exists()
+    assert os.listdir(relay_stack.env["VOICEMAIL_SPOOL_DIR"]) == []  # nothing half-written
