@@ -41,6 +41,7 @@ FRAME = 960  # 20 ms
 BEEP_HZ = 880.0
 BEEP_SECONDS = 0.4
 VIDEO_FPS = 15
+UNANSWERED_SECONDS = 30
 
 
 def _stereo(samples: list[int]) -> av.AudioFrame:
@@ -83,8 +84,8 @@ class ProgrammeAudio(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         if self._start is None:
-            self._start = time.monotonic()
             self._greeting = list(await self.session.greeting_audio())
+            self._start = time.monotonic()
             self.session.programme_started()
         wait = self._start + self._sent / RATE - time.monotonic()
         if wait > 0:
@@ -260,6 +261,13 @@ class VoicemailSession(Session):
         self._greeting_file: str | None = None
         self._greeting_audio = asyncio.ensure_future(self._load_greeting())
         self._limit: asyncio.TimerHandle | None = None
+        self._started = False
+        # A caller whose tab never connects (closed before offering) must not hold the
+        # session: nothing is recorded, the caller is told so.
+        asyncio.get_running_loop().call_later(
+            UNANSWERED_SECONDS,
+            lambda: None if self._started else asyncio.ensure_future(self.finish()),
+        )
 
     # --- what the caller hears and sees ---------------------------------------------
     async def _local_greeting(self) -> str | None:
@@ -307,6 +315,7 @@ class VoicemailSession(Session):
         self._player_done = True
 
     def programme_started(self) -> None:
+        self._started = True
         logger.info("voicemail %s: greeting started", self.id)
 
     def _out(self, leg: str, kind: str) -> Any:

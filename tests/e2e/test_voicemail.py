@@ -186,3 +186,54 @@ def test_killing_the_relay_mid_message_still_delivers_what_was_recorded(shared_m
     assert 1.5 <= seconds <= 3.7, seconds  # what reached the disk before the kill
     assert Delivery.objects.filter(owner=bob, message=message).exists()
     assert os.listdir(relay_stack.env["VOICEMAIL_SPOOL_DIR"]) == []  # nothing half-written
+
+
+# --- in the browser --------------------------------------------------------------------
+PLAYER = """async () => {
+  const player = document.querySelector("[data-player]");
+  if (player.readyState < 1) {
+    await new Promise((ok) => player.addEventListener("loadedmetadata", ok, { once: true }));
+  }
+  return { duration: player.duration, poster: player.getAttribute("poster") };
+}"""
+
+
+def test_bob_does_not_answer_and_alice_leaves_a_video_message_he_plays(
+    testnet, new_page, alice, bob, password
+):
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_calls import call_window, incoming, monitor_action, signed_in
+
+    ring_out_soon(bob)
+    bobs = signed_in(new_page, bob, password)
+    bobs.goto("/messages/")
+    video_unread = bobs.locator('[data-folder="video"] [data-folder-unread]')
+    expect(video_unread).to_be_hidden()
+    alices = signed_in(new_page, alice, password)
+    monitor_action(alices, "Bob Okafor", "Video call")
+    window = call_window(alices, "Bob Okafor")
+    expect(incoming(bobs, "Alice Fernandez")).to_be_visible()  # rings; Bob lets it ring
+    expect(window).to_contain_text("Call ended: No answer", timeout=15_000)
+
+    window.get_by_role("button", name="Leave a video message").click()
+    expect(window).to_contain_text("Recording your message", timeout=15_000)
+    expect(window.get_by_role("timer", name="Time left")).to_have_text(re.compile(r"^[23]:\d\d$"))
+    alices.wait_for_timeout(3000)
+    window.get_by_role("button", name="Hang up").click()
+    expect(window).to_contain_text("Left a message", timeout=15_000)
+
+    expect(video_unread).to_have_text(re.compile(r"^1"))  # live, no reload
+    bobs.locator('[data-folder="video"]').click()
+    bobs.get_by_role("link", name=re.compile("Message left when you could not take a call")).click()
+    facts = bobs.evaluate(PLAYER)
+    assert 2.5 < facts["duration"] < 4.0, facts  # its real length, not Infinity
+    assert facts["poster"] and bobs.request.get(facts["poster"]).headers["content-type"] == (
+        "image/webp"
+    )
+
+    for page, peer in ((alices, "Bob Okafor"), (bobs, "Alice Fernandez")):
+        page.goto("/calls/")
+        expect(page.get_by_role("row").filter(has_text=peer)).to_contain_text("Left a message")
