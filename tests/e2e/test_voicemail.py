@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from calls import voicemail
 from calls.models import Call
 from messaging.models import Delivery
+from tests.e2e import test_relay
 from tests.fixtures.relay import (
     Listener,
     Tab,
@@ -31,6 +32,8 @@ from tests.fixtures.relay import (
 )
 from tests.fixtures.sockets import session_cookie_for
 from uc_web.lib import publicid
+
+pages_on = test_relay.pages_on  # browser contexts on the relay stack's own server
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(transaction=True)]
 
@@ -199,20 +202,22 @@ PLAYER = """async () => {
 
 
 def test_bob_does_not_answer_and_alice_leaves_a_video_message_he_plays(
-    testnet, new_page, alice, bob, password
+    shared_media, pages_on, alice, bob, password
 ):
     import re
 
     from playwright.sync_api import expect
 
-    from tests.e2e.test_calls import call_window, incoming, monitor_action, signed_in
+    from tests.e2e.test_calls import call_window, incoming, monitor_action
 
+    relay_stack = shared_media
+    relay_stack.start_relay("r1")
     ring_out_soon(bob)
-    bobs = signed_in(new_page, bob, password)
+    bobs = pages_on(relay_stack.server.url, bob, password)
     bobs.goto("/messages/")
     video_unread = bobs.locator('[data-folder="video"] [data-folder-unread]')
     expect(video_unread).to_be_hidden()
-    alices = signed_in(new_page, alice, password)
+    alices = pages_on(relay_stack.server.url, alice, password)
     monitor_action(alices, "Bob Okafor", "Video call")
     window = call_window(alices, "Bob Okafor")
     expect(incoming(bobs, "Alice Fernandez")).to_be_visible()  # rings; Bob lets it ring
@@ -228,8 +233,14 @@ def test_bob_does_not_answer_and_alice_leaves_a_video_message_he_plays(
     expect(video_unread).to_have_text(re.compile(r"^1"))  # live, no reload
     bobs.locator('[data-folder="video"]').click()
     bobs.get_by_role("link", name=re.compile("Message left when you could not take a call")).click()
+    expect(bobs.locator("video[data-player]")).to_be_visible()
+    expect(bobs.get_by_text(re.compile(r"Length 0:0[3-5]"))).to_be_visible()
     facts = bobs.evaluate(PLAYER)
-    assert 2.5 < facts["duration"] < 4.0, facts  # its real length, not Infinity
+    # Its real length, not Infinity: about the 3 s Alice spoke (plus the browser's own
+    # reaction time to the clicks on a loaded machine), the length the server measured.
+    assert 2.5 < facts["duration"] < 5.0, facts
+    message = Call.objects.select_related("voicemail_message").get().voicemail_message
+    assert abs(facts["duration"] - message.duration_ms / 1000) < 0.3, facts
     assert facts["poster"] and bobs.request.get(facts["poster"]).headers["content-type"] == (
         "image/webp"
     )
