@@ -248,3 +248,42 @@ def test_bob_does_not_answer_and_alice_leaves_a_video_message_he_plays(
     for page, peer in ((alices, "Bob Okafor"), (bobs, "Alice Fernandez")):
         page.goto("/calls/")
         expect(page.get_by_role("row").filter(has_text=peer)).to_contain_text("Left a message")
+
+
+def test_bob_declines_and_alice_leaves_a_voice_message_unless_voicemail_is_off(
+    shared_media, pages_on, alice, bob, password
+):
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_calls import call_window, incoming, monitor_action
+
+    relay_stack = shared_media
+    relay_stack.start_relay("r1")
+    bobs = pages_on(relay_stack.server.url, bob, password)
+    alices = pages_on(relay_stack.server.url, alice, password)
+    monitor_action(alices, "Bob Okafor", "Call")
+    incoming(bobs, "Alice Fernandez").get_by_role("button", name="Decline").click()
+    window = call_window(alices, "Bob Okafor")
+    expect(window).to_contain_text("Call ended: Declined")
+    window.get_by_role("button", name="Leave a voice message").click()
+    expect(window).to_contain_text("Recording your message", timeout=15_000)
+    alices.wait_for_timeout(2000)
+    window.get_by_role("button", name="Hang up").click()
+    expect(window).to_contain_text("Left a message", timeout=15_000)
+    message = Call.objects.select_related("voicemail_message").get().voicemail_message
+    assert message.kind == "voice" and 1500 < message.duration_ms < 4500
+    expect(bobs.locator('[data-nav-badge="messages"]')).to_have_text(re.compile(r"^1"))
+
+    # Bob turns voicemail off on his profile: the next caller is offered nothing.
+    bobs.goto("/profile/#voicemail")
+    bobs.get_by_label("Let callers leave a message").uncheck()
+    bobs.get_by_role("button", name="Save voicemail setting").click()
+    expect(bobs.get_by_text("Callers can no longer leave you a message.")).to_be_visible()
+    window.get_by_role("button", name="Close").click()
+    monitor_action(alices, "Bob Okafor", "Call")
+    incoming(bobs, "Alice Fernandez").get_by_role("button", name="Decline").click()
+    window = call_window(alices, "Bob Okafor")
+    expect(window).to_contain_text("Call ended: Declined")
+    expect(window.get_by_role("button", name=re.compile("Leave a"))).to_be_hidden()
