@@ -146,7 +146,7 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
         except Exception:
             await relay.aclose_session(worker.channel, session)
             raise
-        consumer.in_call = True
+        consumer.leaving_message = True
         _watch_relay(call.pk)
     elif kind == "call.decline":
         await _run(consumer, services.call_decline, call_id=call_id)
@@ -299,6 +299,9 @@ async def on_disconnect(consumer: Any) -> None:
     """Cancel what this tab was ringing, fail what it answered unless it comes back."""
     await _close_echoes(consumer)
     detached = await _run(consumer, services.call_device_gone, channel=consumer.channel_name)
+    if getattr(consumer, "leaving_message", False):
+        # A tab that was leaving a message: what it said is delivered (docs/calls.md).
+        await _run(consumer, voicemail.voicemail_caller_gone, channel=consumer.channel_name)
     for call in detached:
         _later(
             float(services.RESUME_GRACE_SECONDS),

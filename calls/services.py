@@ -528,14 +528,6 @@ def call_device_gone(*, user: User, channel: str) -> list[Call]:
     detached = []
     now = timezone.now()
     for call in _locked().filter(
-        caller=user, state=Call.State.ENDED, voicemail=Call.Voicemail.RECORDING
-    ):
-        if call.caller_leg is not None and call.caller_leg.channel == channel:
-            from calls import voicemail
-
-            # The caller vanished mid-message: what was recorded is delivered.
-            voicemail.voicemail_finish_locked(call=call, user=user, channel=channel)
-    for call in _locked().filter(
         Q(caller=user) | Q(callee=user), state__in=[Call.State.RINGING, Call.State.ANSWERED]
     ):
         is_caller = call.caller_id == user.pk

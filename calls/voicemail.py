@@ -137,6 +137,21 @@ def voicemail_finish_locked(*, call: Call, user: User, channel: str) -> Call:
     return call
 
 
+@transaction.atomic
+def voicemail_caller_gone(*, user: User, channel: str) -> int:
+    """The tab leaving a message closed (no hang-up): the session stops and delivers what
+    was recorded. How many messages were being left from that tab."""
+    finished = 0
+    for call in services._locked().filter(
+        caller=user, state=Call.State.ENDED, voicemail=Call.Voicemail.RECORDING
+    ):
+        leg = call.caller_leg
+        if leg is not None and leg.channel == channel:
+            voicemail_finish_locked(call=call, user=user, channel=channel)
+            finished += 1
+    return finished
+
+
 def _audible(path: str) -> bool:
     """Whether the recording's sound rises above silence anywhere (its peak, as 16-bit
     samples, over SILENCE_PEAK)."""

@@ -40,11 +40,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.django_db(tran
 GREETING_TONE, ALICE_TONE = 2000.0, 1000.0
 
 
-def greeting_webm(seconds: float, frequency: float) -> bytes:
+def greeting_webm(seconds: float, frequency: float, video: bool = False) -> bytes:
     out = io.BytesIO()
     with av.open(out, mode="w", format="webm") as muxer:
         stream = muxer.add_stream("libopus", rate=48000)
         stream.layout = "mono"
+        if video:
+            picture = muxer.add_stream("libvpx", rate=15)
+            picture.width, picture.height, picture.pix_fmt = 320, 240, "yuv420p"
+            for i in range(int(seconds * 15)):
+                frame = av.VideoFrame(width=320, height=240, format="yuv420p")
+                for plane, value in zip(frame.planes, (40 + i * 3, 90, 200), strict=True):
+                    plane.update(bytes([value % 256]) * plane.buffer_size)
+                frame.pts = i
+                for packet in picture.encode(frame):
+                    muxer.mux(packet)
+            for packet in picture.encode(None):
+                muxer.mux(packet)
         for start in range(0, int(seconds * 48000), 960):
             samples = array.array(
                 "h",
@@ -99,6 +111,7 @@ async def leave_message(
     result["greeting_share"] = tone_share(heard, GREETING_TONE)
     result["beep_share"] = tone_share(heard[-int(0.6 * 48000) :], 880.0)
     result["state"] = pc.connectionState
+    result["greeting_video_frames"] = listener.video_frames
     if during is None:
         await asyncio.sleep(3.0)
         await a.send({"type": "call.hangup", "call": call_id})
@@ -162,6 +175,39 @@ def test_nobody_answers_alice_hears_the_greeting_and_leaves_three_seconds(shared
     assert 2.7 <= seconds <= 3.3, seconds
     assert abs(message.duration_ms / 1000 - seconds) < 0.3
     assert os.listdir(relay_stack.env["VOICEMAIL_SPOOL_DIR"]) == []
+
+
+def test_a_video_call_sees_bobs_video_greeting_and_leaves_a_video_message(shared_media, alice, bob):
+    relay_stack = shared_media
+    ring_out_soon(bob)
+    voicemail.greeting_save(
+        user=bob,
+        upload=SimpleUploadedFile("g.webm", greeting_webm(2.0, GREETING_TONE, video=True)),
+        video=True,
+    )
+    relay_stack.start_relay("r1")
+    result = run_async(
+        leave_message(
+            relay_stack.server.url,
+            session_cookie_for(alice),
+            session_cookie_for(bob),
+            publicid.of(bob),
+            media="video",
+        )
+    )
+    assert result["greeting_share"] > 0.3, result  # the video greeting's sound
+    assert result["greeting_video_frames"] >= 15, result  # and its picture
+    assert result["outcome"] == "voicemail.left", relay_stack.logs()
+    message = Call.objects.select_related("voicemail_message").get().voicemail_message
+    assert message.kind == "video" and message.poster
+    from django.core.files.storage import default_storage
+
+    with av.open(default_storage.path(message.media)) as container:
+        pictures = sum(1 for _ in container.decode(video=0))
+    # Alice's camera recorded (aiortc sends 30 fps; what arrives and is encoded on a busy
+    # two-core machine is less: 15 pictures in 3 s were seen here).
+    assert pictures >= 10
+    assert 2.7 <= decoded_seconds(message.media) <= 3.3
 
 
 def test_killing_the_relay_mid_message_still_delivers_what_was_recorded(shared_media, alice, bob):
@@ -287,3 +333,43 @@ def test_bob_declines_and_alice_leaves_a_voice_message_unless_voicemail_is_off(
     window = call_window(alices, "Bob Okafor")
     expect(window).to_contain_text("Call ended: Declined")
     expect(window.get_by_role("button", name=re.compile("Leave a"))).to_be_hidden()
+
+
+def test_alice_closing_her_tab_mid_message_still_delivers_what_she_said(shared_media, alice, bob):
+    relay_stack = shared_media
+    ring_out_soon(bob)
+    relay_stack.start_relay("r1")
+
+    async def speak_then_vanish(url: str, alice_key: str, bob_key: str, bob_id: str) -> None:
+        a, b = await Tab(url, alice_key).open(), await Tab(url, bob_key).open()
+        await a.send(
+            {"type": "call.start", "callee": bob_id, "media": "audio", "device": "alice-aio"}
+        )
+        call_id = (await b.next("call.ringing"))["call"]["id"]
+        await a.next("call.ended", timeout=20)
+        await a.send({"type": "call.voicemail", "call": call_id, "device": "alice-aio"})
+        await a.next("voicemail.started")
+        pc = RTCPeerConnection()
+        pc.addTrack(ToneTrack(ALICE_TONE))
+        await a.send(
+            {"type": "call.signal", "call": call_id, "kind": "offer", "sdp": await offer_from(pc)}
+        )
+        await apply_answer(pc, (await a.next("call.signalled"))["sdp"])
+        await a.next("voicemail.recording", timeout=30)
+        await asyncio.sleep(2.5)
+        await a.close()  # the tab goes away: no hang-up
+        await b.next("voicemail.left", timeout=30)  # Bob's tabs hear of it too
+        await pc.close()
+        await b.close()
+
+    run_async(
+        speak_then_vanish(
+            relay_stack.server.url,
+            session_cookie_for(alice),
+            session_cookie_for(bob),
+            publicid.of(bob),
+        )
+    )
+    message = Call.objects.select_related("voicemail_message").get().voicemail_message
+    assert 2.0 <= decoded_seconds(message.media) <= 3.5
+    assert os.listdir(relay_stack.env["VOICEMAIL_SPOOL_DIR"]) == []
