@@ -21,7 +21,9 @@ import fractions
 import logging
 import math
 import os
+import queue
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -173,8 +175,10 @@ class Gate:
 
 
 class Recorder:
-    """A WebM (Opus, and VP8 for video) written as frames arrive, timestamped by arrival:
-    audio by samples received, video by the clock, both from when recording began."""
+    """A WebM (Opus, and VP8 for video) written as frames arrive, timestamped by their
+    own media time from when recording began (see `write`). Encoding runs in a
+    thread of its own: a VP8 encode per picture on the event loop would starve aiortc's
+    receivers (lost packets, lost sound)."""
 
     def __init__(self, path: str, video: bool, size: tuple[int, int] = (640, 480)) -> None:
         self.path = path
@@ -198,37 +202,80 @@ class Recorder:
             self.video.codec_context.options = {"deadline": "realtime", "cpu-used": "8"}
         self.started = time.monotonic()
         self.samples = 0
+        self.audio_origin: int | None = None
+        self.video_origin: int | None = None
         self.last_video_pts = -1
         self.closed = False
+        self.queue: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._encode, name="voicemail-recorder", daemon=True)
+        self.thread.start()
 
     def write(self, frame: Any) -> None:
+        """On the event loop: stamp the frame and hand it to the encoding thread.
+
+        Timestamps come from the frames' own (RTP) timestamps, counted from the first one
+        recorded: neither a late burst (a busy loop) nor lost packets stretch or squeeze
+        the message. Frames without one are stamped by arrival."""
         if self.closed:
             return
-        try:
-            if isinstance(frame, av.AudioFrame):
-                frame.pts = self.samples
-                frame.time_base = fractions.Fraction(1, frame.sample_rate)
-                self.samples += frame.samples
-                for packet in self.audio.encode(frame):
+        now = time.monotonic() - self.started
+        if isinstance(frame, av.AudioFrame):
+            rate = frame.sample_rate
+            if frame.pts is not None and frame.time_base is not None:
+                media = int(frame.pts * frame.time_base * rate)
+                if self.audio_origin is None:
+                    self.audio_origin = media
+                pts = media - self.audio_origin
+            else:
+                pts = max(self.samples, int(now * rate) - frame.samples)
+            if pts < self.samples:
+                return  # a repeat of what was recorded already
+            frame.pts = pts
+            frame.time_base = fractions.Fraction(1, rate)
+            self.samples = pts + frame.samples
+        elif self.video is not None:
+            if frame.pts is not None and frame.time_base is not None:
+                media = int(frame.pts * frame.time_base * 1000)
+                if self.video_origin is None:
+                    self.video_origin = media
+                ms = media - self.video_origin
+            else:
+                ms = int(now * 1000)
+            pts = max(ms, self.last_video_pts + 1)
+            self.last_video_pts = pts
+            frame.pts = pts
+            frame.time_base = fractions.Fraction(1, 1000)
+        else:
+            return
+        self.queue.put(frame)
+
+    def _encode(self) -> None:
+        while True:
+            frame = self.queue.get()
+            if frame is None:
+                return
+            try:
+                if isinstance(frame, av.AudioFrame):
+                    packets = self.audio.encode(frame)
+                else:
+                    pts = frame.pts
+                    frame = frame.reformat(
+                        width=self.video.width, height=self.video.height, format="yuv420p"
+                    )
+                    frame.pts, frame.time_base = pts, fractions.Fraction(1, 1000)
+                    packets = self.video.encode(frame)
+                for packet in packets:
                     self.container.mux(packet)
-            elif self.video is not None:
-                pts = int((time.monotonic() - self.started) * 1000)
-                pts = max(pts, self.last_video_pts + 1)
-                self.last_video_pts = pts
-                frame = frame.reformat(
-                    width=self.video.width, height=self.video.height, format="yuv420p"
-                )
-                frame.pts = pts
-                frame.time_base = fractions.Fraction(1, 1000)
-                for packet in self.video.encode(frame):
-                    self.container.mux(packet)
-        except av.FFmpegError:
-            logger.exception("voicemail: a frame could not be recorded")
+            except av.FFmpegError:
+                logger.exception("voicemail: a frame could not be recorded")
 
     def close(self) -> None:
+        """Finish the file (blocking: call it in a thread)."""
         if self.closed:
             return
         self.closed = True
+        self.queue.put(None)
+        self.thread.join()
         for stream in (self.audio, self.video):
             if stream is None:
                 continue

@@ -271,20 +271,24 @@ def test_bob_does_not_answer_and_alice_leaves_a_video_message_he_plays(
 
     window.get_by_role("button", name="Leave a video message").click()
     expect(window).to_contain_text("Recording your message", timeout=15_000)
+    recording_seen = time.monotonic()
     expect(window.get_by_role("timer", name="Time left")).to_have_text(re.compile(r"^[23]:\d\d$"))
     alices.wait_for_timeout(3000)
     window.get_by_role("button", name="Hang up").click()
+    spoke = time.monotonic() - recording_seen  # 3 s, plus the browser's own slowness
     expect(window).to_contain_text("Left a message", timeout=15_000)
 
     expect(video_unread).to_have_text(re.compile(r"^1"))  # live, no reload
     bobs.locator('[data-folder="video"]').click()
     bobs.get_by_role("link", name=re.compile("Message left when you could not take a call")).click()
     expect(bobs.locator("video[data-player]")).to_be_visible()
-    expect(bobs.get_by_text(re.compile(r"Length 0:0[3-5]"))).to_be_visible()
+    expect(bobs.get_by_text(re.compile(r"Length 0:0\d"))).to_be_visible()
     facts = bobs.evaluate(PLAYER)
-    # Its real length, not Infinity: about the 3 s Alice spoke (plus the browser's own
-    # reaction time to the clicks on a loaded machine), the length the server measured.
-    assert 2.5 < facts["duration"] < 5.0, facts
+    # Its real length, not Infinity: the time Alice spoke (3 s, plus the browser's own
+    # reaction time to the clicks on a loaded machine) and the moment the stop reached the
+    # relay (hang-up -> daphne -> database -> Redis -> worker: up to about 0.8 s was seen
+    # on this busy two-core machine); the length the server measured.
+    assert 2.5 < facts["duration"] < spoke + 1.5, (facts, spoke)
     message = Call.objects.select_related("voicemail_message").get().voicemail_message
     assert abs(facts["duration"] - message.duration_ms / 1000) < 0.3, facts
     assert facts["poster"] and bobs.request.get(facts["poster"]).headers["content-type"] == (
