@@ -225,6 +225,7 @@ def voicemail_deliver(*, call_id: int, path: str) -> Call | None:
             if leg is not None:
                 services._close_relay_session(leg.channel, leg.device)
             services._route(call)
+            _remove(path)  # gone before anyone hears of the outcome (events go on commit)
             return call
     finally:
         _remove(path)
