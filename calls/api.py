@@ -47,6 +47,14 @@ class CallSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     ring_expires_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.IntegerField(allow_null=True)
+    voicemail = serializers.ChoiceField(
+        choices=[("", ""), *Call.Voicemail.choices],
+        help_text="offered: the caller may leave a message; recording, left, discarded",
+    )
+    voicemail_label = serializers.CharField(allow_blank=True)
+    voicemail_note = serializers.CharField(
+        allow_blank=True, help_text="to the caller: why the message was not delivered"
+    )
 
     def to_representation(self, call: Call) -> dict[str, Any]:
         return selectors.call_data(call=call, user=self.context["request"].user)

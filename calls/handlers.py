@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts import presence
 from accounts.models import User
-from calls import relay, selectors, services, turn
+from calls import relay, selectors, services, turn, voicemail
 from calls.models import Call
 from uc_web.lib import publicid, realtime
 from uc_web.lib.exceptions import ApplicationError
@@ -121,6 +121,33 @@ async def handle(consumer: Any, message: dict[str, Any]) -> None:
         except Exception:
             await relay.aclose_session(opened["channel"], opened["session"])
             raise
+        _watch_relay(call.pk)
+    elif kind == "call.voicemail":
+        # Leave a message: a voicemail session on a relay answers this tab (docs/calls.md).
+        call = await _run(consumer, voicemail.voicemail_check, call_id=call_id)
+        options = await _in_thread(lambda: voicemail.session_options(call=call))()
+        ice = await _in_thread(lambda: turn.ice_configuration(user_id=consumer.user_id))()
+        worker, session = await relay.aopen_session(
+            kind="voicemail",
+            call=publicid.encode(CALL, call.pk),
+            media=call.media,
+            ice=ice,
+            voicemail=options,
+        )
+        opened = {"worker": worker.name, "channel": worker.channel, "session": session}
+        try:
+            call = await _run(
+                consumer,
+                voicemail.voicemail_record,
+                call_id=call_id,
+                device=message.get("device"),
+                channel=channel,
+                relay=opened,
+            )
+        except Exception:
+            await relay.aclose_session(worker.channel, session)
+            raise
+        consumer.leaving_message = True
         _watch_relay(call.pk)
     elif kind == "call.decline":
         await _run(consumer, services.call_decline, call_id=call_id)
@@ -273,6 +300,9 @@ async def on_disconnect(consumer: Any) -> None:
     """Cancel what this tab was ringing, fail what it answered unless it comes back."""
     await _close_echoes(consumer)
     detached = await _run(consumer, services.call_device_gone, channel=consumer.channel_name)
+    if getattr(consumer, "leaving_message", False):
+        # A tab that was leaving a message: what it said is delivered (docs/calls.md).
+        await _run(consumer, voicemail.voicemail_caller_gone, channel=consumer.channel_name)
     for call in detached:
         _later(
             float(services.RESUME_GRACE_SECONDS),

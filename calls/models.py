@@ -39,6 +39,12 @@ class Call(models.Model):
         COMPANY = "company", _("the company's setting")
         ICE = "ice", _("no direct connection")
 
+    class Voicemail(models.TextChoices):
+        OFFERED = "offered", _("Leave a message offered")
+        RECORDING = "recording", _("Leaving a message")
+        LEFT = "left", _("Left a message")
+        DISCARDED = "discarded", _("Message not delivered")
+
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("caller"),
@@ -69,6 +75,21 @@ class Call(models.Model):
     relay_reason = models.CharField(
         _("relayed because"), max_length=8, choices=RelayReason.choices, blank=True
     )
+
+    # Voicemail (calls.transitions.VOICEMAIL): the caller of a call that could not be
+    # answered is offered to leave a message; the relay records it into the callee's inbox.
+    voicemail = models.CharField(
+        _("voicemail"), max_length=9, choices=Voicemail.choices, blank=True, default=""
+    )
+    voicemail_message = models.ForeignKey(
+        "messaging.Message",
+        verbose_name=_("message left"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    voicemail_note = models.CharField(_("voicemail note"), max_length=200, blank=True)
 
     missed_seen = models.BooleanField(
         _("missed call seen"),
@@ -129,6 +150,14 @@ class Call(models.Model):
         if self.end_reason == self.EndReason.FAILED and self.connected_at is None:
             return str(_("Could not connect"))
         return str(self.get_end_reason_display()) if self.end_reason else ""
+
+    @property
+    def voicemail_left(self) -> bool:
+        return self.voicemail == self.Voicemail.LEFT
+
+    @property
+    def recording_voicemail(self) -> bool:
+        return self.voicemail == self.Voicemail.RECORDING
 
     @property
     def relayed(self) -> bool:
@@ -216,6 +245,45 @@ class CallLeg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.get_kind_display()} of call {self.call_id}"
+
+
+class VoicemailBox(models.Model):
+    """A person's voicemail: whether callers may leave a message, and their greeting.
+
+    The greeting is a recording checked and stored by messaging's pipeline
+    (messaging.media.recording_store); it is served only to its owner (calls.views) and
+    played to callers by the relay's voicemail session.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="voicemail_box",
+    )
+    enabled = models.BooleanField(
+        _("let callers leave a message"),
+        default=True,
+        help_text=_(
+            "When you decline, miss or cannot take a call, the caller may leave a message."
+        ),
+    )
+    greeting = models.CharField(max_length=200, blank=True, editable=False)
+    greeting_content_type = models.CharField(max_length=100, blank=True, editable=False)
+    greeting_bytes = models.PositiveBigIntegerField(default=0, editable=False)
+    greeting_duration_ms = models.PositiveIntegerField(default=0, editable=False)
+    greeting_poster = models.CharField(max_length=200, blank=True, editable=False)
+    greeting_video = models.BooleanField(default=False, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    GREETING_MAX_SECONDS = 60
+
+    class Meta:
+        verbose_name = _("voicemail box")
+        verbose_name_plural = _("voicemail boxes")
+
+    def __str__(self) -> str:
+        return f"Voicemail of {self.user}"
 
 
 class RelayWorker(models.Model):

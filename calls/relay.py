@@ -26,7 +26,7 @@ from uc_web.lib.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-SESSION_KINDS = ("bridge", "echo")
+SESSION_KINDS = ("bridge", "echo", "voicemail")
 
 
 class RelayUnavailable(ApplicationError):
@@ -69,7 +69,12 @@ def _pick(exclude: set[str]) -> RelayWorker | None:
 
 
 async def aopen_session(
-    *, kind: str, call: str = "", media: str = "video", ice: dict[str, Any]
+    *,
+    kind: str,
+    call: str = "",
+    media: str = "video",
+    ice: dict[str, Any],
+    voicemail: dict[str, Any] | None = None,
 ) -> tuple[RelayWorker, str]:
     """Open a session on the least loaded live worker; its (worker, session id).
 
@@ -97,6 +102,7 @@ async def aopen_session(
                 "call": call,
                 "media": media,
                 "ice": ice,
+                "voicemail": voicemail or {},
                 "reply": reply,
             },
         )

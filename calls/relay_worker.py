@@ -3,8 +3,9 @@
 It reads its own channel-layer channel (so it can run anywhere Redis reaches, any number
 of them), announces itself in RelayWorker with its load every RELAY_HEARTBEAT_SECONDS,
 and keeps *sessions*: one per relayed call (a bridge: what one leg sends goes to the
-other) or per connection test (an echo: what the leg sends comes back after a short
-delay). Each browser leg of a session gets its own RTCPeerConnection with the same ICE
+other), per connection test (an echo: what the leg sends comes back after a short
+delay), or per caller leaving a message (voicemail, calls.relay_voicemail). Each browser
+leg of a session gets its own RTCPeerConnection with the same ICE
 servers and TURN credentials the browsers get (calls.turn).
 
 Messages on its channel:
@@ -13,6 +14,7 @@ Messages on its channel:
 - `relay.signal` {session, leg, reply_to, call, kind, sdp | candidate, restart}: a
   browser leg's offer or candidate; the answer goes back to `reply_to` as
   `call.signalled` (or `echo.signalled` for an echo session);
+- `relay.finish` {session}: a voicemail session stops recording and delivers;
 - `relay.close` {session}.
 
 Media is decoded and re-encoded (docs/calls.md says why): aiortc hands out decoded
@@ -297,7 +299,12 @@ class Worker:
             message = json.loads(message["text"])
         kind = message.get("type")
         if kind == "relay.open":
-            session = Session(self, message)
+            if message.get("kind") == "voicemail":
+                from calls.relay_voicemail import VoicemailSession
+
+                session: Session = VoicemailSession(self, message)
+            else:
+                session = Session(self, message)
             self.sessions[session.id] = session
             await self.layer.send(message["reply"], {"type": "relay.opened", "session": session.id})
             if session.kind == "echo":
@@ -314,9 +321,17 @@ class Worker:
             if signalled is not None:
                 # Offers take a while (candidate gathering): never hold up the others.
                 asyncio.ensure_future(self._guarded(signalled.signal(message)))
+        elif kind == "relay.finish":
+            # A voicemail session: the caller hung up; stop recording and deliver.
+            finishing = self.sessions.get(str(message.get("session")))
+            if finishing is not None and hasattr(finishing, "finish"):
+                asyncio.ensure_future(self._guarded(finishing.finish()))
         elif kind == "relay.close":
             closing = self.sessions.pop(str(message.get("session")), None)
-            if closing is not None:
+            if closing is not None and hasattr(closing, "finish"):
+                # Voicemail: delivering takes a moment; the channel must not wait for it.
+                asyncio.ensure_future(self._guarded(closing.close()))
+            elif closing is not None:
                 await closing.close()
 
     @staticmethod

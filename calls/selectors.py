@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from accounts import selectors as account_selectors
 from accounts.models import User
-from calls.models import Call
+from calls.models import Call, VoicemailBox
 from uc_web.lib import publicid
 
 FILTERS = ("missed", "incoming", "outgoing")
@@ -89,4 +89,20 @@ def call_data(*, call: Call, user: User) -> dict[str, Any]:
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "ring_expires_at": call.ring_expires_at.isoformat() if call.ring_expires_at else None,
         "duration_seconds": round(duration.total_seconds()) if duration is not None else None,
+        # Voicemail (docs/calls.md): "offered" (the caller may leave a message),
+        # "recording", "left", "discarded"; why a message was not delivered, to the caller.
+        "voicemail": call.voicemail,
+        "voicemail_label": call.get_voicemail_display() if call.voicemail else "",
+        "voicemail_note": call.voicemail_note if outgoing else "",
     }
+
+
+def voicemail_enabled(*, user_id: int) -> bool:
+    """Whether callers may leave this person a message (on unless they turned it off)."""
+    enabled = VoicemailBox.objects.filter(user_id=user_id).values_list("enabled", flat=True)
+    return next(iter(enabled), True)
+
+
+def voicemail_box_get(*, user: User) -> VoicemailBox:
+    """The acting user's own voicemail settings and greeting (unsaved defaults if none)."""
+    return VoicemailBox.objects.filter(user=user).first() or VoicemailBox(user=user)

@@ -132,7 +132,7 @@ def _set_on_call(call: Call, on_call: bool) -> None:
 def _route(call: Call) -> None:
     """Keep the signalling index (calls.routes) in step with the call, after commit."""
     call_id = call.pk
-    if call.state == Call.State.ANSWERED:
+    if call.state == Call.State.ANSWERED or call.recording_voicemail:
         route = {"paths": _signal_paths(call)}
         transaction.on_commit(lambda: _quietly(routes.route_set, call_id, route))
     else:
@@ -191,10 +191,21 @@ def _end(call: Call, event: str, reason: str, *, now: datetime | None = None) ->
     leg = call.relay_leg
     if leg is not None:
         _close_relay_session(leg.channel, leg.device)
+    _offer_voicemail(call)
     _notify(call, "call.ended")
     if call.is_missed:
         _missed_changed(call.callee_id)
     return call
+
+
+def _offer_voicemail(call: Call) -> None:
+    """A call that could not be answered: its caller may leave a message, unless the
+    callee turned voicemail off (calls.transitions.VOICEMAIL)."""
+    if transitions.voicemail_allows(call, "voicemail_offer") and selectors.voicemail_enabled(
+        user_id=call.callee_id
+    ):
+        transitions.voicemail_apply(call, "voicemail_offer")
+        call.save(update_fields=["voicemail"])
 
 
 def _close_relay_session(channel: str, session: str) -> None:
@@ -243,6 +254,10 @@ def call_start(*, caller: User, callee_id: Any, media: Any, device: Any, channel
     transitions.apply(call, "start", reason)
     if reason:
         call.ended_at = now
+        if transitions.voicemail_allows(call, "voicemail_offer") and selectors.voicemail_enabled(
+            user_id=callee.pk
+        ):
+            transitions.voicemail_apply(call, "voicemail_offer")
         _clean_new(call)
         call.save()
         _add_leg(call, CallLeg.Role.CALLER, user=caller, device=device, channel=channel, now=now)
@@ -407,7 +422,18 @@ def call_relay_watch(*, call_id: int) -> bool:
         .only("worker", "call__state")
         .first()
     )
-    if leg is None or leg.call.state != Call.State.ANSWERED:
+    if leg is None:
+        return False
+    if leg.call.state == Call.State.ENDED:
+        if not CallLeg.objects.filter(pk=leg.pk, call__voicemail=Call.Voicemail.RECORDING).exists():
+            return False
+        if relay.worker_alive(leg.worker):
+            return True
+        from calls import voicemail
+
+        voicemail.voicemail_salvage(call_id=call_id)  # the worker died mid-recording
+        return False
+    if leg.call.state != Call.State.ANSWERED:
         return False
     if relay.worker_alive(leg.worker):
         return True
@@ -469,6 +495,10 @@ def call_hangup(*, user: User, call_id: Any, channel: str, failed: bool = False)
         if call.caller_id == user.pk:
             return _end(call, "hangup", Call.EndReason.CANCELLED)
         return _end(call, "hangup", Call.EndReason.DECLINED)
+    if call.state == Call.State.ENDED and call.recording_voicemail:
+        from calls import voicemail
+
+        return voicemail.voicemail_finish_locked(call=call, user=user, channel=channel)
     if call.state != Call.State.ANSWERED:
         transitions.apply(call, "hangup")  # refused: the call has already ended
     _device_leg(call, user=user, channel=channel)
@@ -587,6 +617,14 @@ def call_sweep(*, now: datetime | None = None) -> int:
     for call_id in lost.exclude(worker__in=live).values_list("call_id", flat=True):
         call = call_relay_lost(call_id=call_id, now=now)
         ended += bool(call and call.state == Call.State.ENDED)
+    recording = CallLeg.objects.filter(
+        call__voicemail=Call.Voicemail.RECORDING, kind=CallLeg.Kind.RELAY
+    ).exclude(worker__in=live)
+    if recording.exists():
+        from calls import voicemail
+
+        for call_id in recording.values_list("call_id", flat=True):
+            voicemail.voicemail_salvage(call_id=call_id)
     for call_id in orphans.values_list("call_id", flat=True).distinct():
         with transaction.atomic():
             call = _locked().filter(pk=call_id).first()
@@ -709,7 +747,9 @@ def call_signal_route(
     call = selectors.call_get(user=user, call_id=call_id)
     if call is None:
         raise _not_found()
-    if not transitions.allows(call, "signal"):
+    if call.state == Call.State.ENDED and call.caller_id == user.pk and call.voicemail:
+        transitions.voicemail_apply(call, "voicemail_signal")  # refused unless recording
+    elif not transitions.allows(call, "signal"):
         transitions.apply(call, "signal")  # refused: not in progress
     _device_leg(call, user=user, channel=channel)
     for path in _signal_paths(call):

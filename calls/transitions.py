@@ -68,6 +68,65 @@ REFUSALS: "dict[str, tuple[StrOrPromise, str]]" = {
 }
 
 
+# --- voicemail --------------------------------------------------------------------------
+# A call that could not be answered (declined, no answer, busy / Do not disturb, callee
+# offline) ends as above; then its caller may leave a message. That part of its life has
+# a table of its own, on `Call.voicemail`, so that the call's end stays what it was (a
+# missed call is still missed) while a relay leg records the caller.
+V = Call.Voicemail
+NONE = ""
+OFFER_REASONS = (R.DECLINED, R.NO_ANSWER, R.BUSY)
+
+
+@dataclass(frozen=True)
+class VoicemailRule:
+    source: str
+    target: str
+
+
+VOICEMAIL: dict[str, tuple[VoicemailRule, ...]] = {
+    # The call ended unanswered (OFFER_REASONS) and the callee takes messages.
+    "voicemail_offer": (VoicemailRule(NONE, V.OFFERED),),
+    # The caller chose Leave a message: a relay leg (a voicemail session) joins the call.
+    "voicemail_record": (VoicemailRule(V.OFFERED, V.RECORDING),),
+    # Offer/candidates between the caller's device and the voicemail session.
+    "voicemail_signal": (VoicemailRule(V.RECORDING, V.RECORDING),),
+    # The caller hung up: the session is told to stop and deliver.
+    "voicemail_finish": (VoicemailRule(V.RECORDING, V.RECORDING),),
+    # The recording became a message in the callee's inbox (whole, or what was recorded
+    # before the relay or the caller vanished).
+    "voicemail_left": (VoicemailRule(V.RECORDING, V.LEFT),),
+    # Shorter than a second, silent, refused by the pipeline, or nothing recorded.
+    "voicemail_discard": (VoicemailRule(V.RECORDING, V.DISCARDED),),
+}
+
+VOICEMAIL_REFUSALS: "dict[str, tuple[StrOrPromise, str]]" = {
+    "voicemail_record": (_("You cannot leave a message on this call."), "no_voicemail"),
+    "voicemail_signal": (_("No message is being recorded on this call."), "not_recording"),
+    "voicemail_finish": (_("No message is being recorded on this call."), "not_recording"),
+}
+
+
+def voicemail_allows(call: Call, event: str) -> bool:
+    if event == "voicemail_offer" and not (
+        call.state == ENDED and call.end_reason in OFFER_REASONS
+    ):
+        return False
+    return any(r.source == call.voicemail for r in VOICEMAIL[event])
+
+
+def voicemail_apply(call: Call, event: str) -> str:
+    """Move the call's voicemail as VOICEMAIL says (the caller saves); the state before."""
+    before = call.voicemail
+    if not voicemail_allows(call, event):
+        if event not in VOICEMAIL_REFUSALS:
+            raise ValueError(f"calls: {event} is not allowed for voicemail {before!r}")
+        message, code = VOICEMAIL_REFUSALS[event]
+        raise ApplicationError(str(message), code=code)
+    call.voicemail = next(r.target for r in VOICEMAIL[event] if r.source == before)
+    return before
+
+
 def rule(state: str, event: str, reason: str = "") -> Rule | None:
     """The rule that lets `event` (ending with `reason`, if it ends) happen in `state`."""
     for candidate in TABLE[event]:

@@ -487,6 +487,9 @@ RELAY_EMBEDDED = env.bool("RELAY_EMBEDDED", default=not REDIS_URL)
 RELAY_ECHO_DELAY_SECONDS = env.float("RELAY_ECHO_DELAY_SECONDS", default=0.5)
 # ... and closes it after this long, whether or not the test is still running.
 RELAY_ECHO_MAX_SECONDS = env.float("RELAY_ECHO_MAX_SECONDS", default=120.0)
+# Voicemail: relay workers record callers here while they speak; the web processes read
+# what a worker left behind when it died mid-message (a directory both can reach).
+VOICEMAIL_SPOOL_DIR = env.str("VOICEMAIL_SPOOL_DIR", default=str(VAR_DIR / "voicemail"))
 if RELAY_STALE_SECONDS < 2 * RELAY_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("RELAY_STALE_SECONDS must be at least two heartbeats.")
 

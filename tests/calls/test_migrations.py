@@ -9,6 +9,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("calls", "0002_call_connected_at")]
 AFTER = [("calls", "0004_call_legs_columns_go")]
+LATEST = [("calls", "0005_voicemail")]
 
 
 def migrate(targets):
@@ -62,4 +63,4 @@ def test_each_calls_devices_become_its_legs_and_back(alice, bob):
     restored = back.objects.get(pk=answered.pk)
     assert (restored.caller_device, restored.callee_channel) == ("alice-tab", "chan-b")
     assert restored.callee_detached_at == now
-    migrate(AFTER)
+    migrate(LATEST)  # leave the database as the other tests expect it

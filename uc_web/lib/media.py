@@ -102,23 +102,36 @@ class UploadSizeLimitHandler(FileUploadHandler):
         return None  # the next handler (memory or temporary file) builds the file
 
 
-def limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Cap a view's file uploads at MAX_UPLOAD_BYTES while the body is read, then check CSRF.
+def limit_uploads_to(
+    max_bytes: Callable[[], int],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Cap a view's file uploads at `max_bytes()` (read on each request, so it follows the
+    settings) while the body is read, then check CSRF.
 
     The upload handler must be in place before anything reads request.POST, which the CSRF
     middleware would do; so CSRF is checked here instead, right after. (A REST framework
     view installs UploadSizeLimitHandler in its `initialize_request` instead, see
     messaging.api.)
     """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    @csrf_exempt
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.upload_handlers.insert(0, UploadSizeLimitHandler(request))  # type: ignore[union-attr]  # a list until the body is read
-        return protected(request, *args, **kwargs)
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        protected = csrf_protect(view)
 
-    return wrapper
+        @wraps(view)
+        @csrf_exempt
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            handler = UploadSizeLimitHandler(request, max_bytes=max_bytes())
+            request.upload_handlers.insert(0, handler)  # type: ignore[union-attr]  # a list until the body is read
+            return protected(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def limit_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Cap a view's file uploads (images) at MAX_UPLOAD_BYTES: see limit_uploads_to."""
+    return limit_uploads_to(lambda: MAX_UPLOAD_BYTES)(view)
 
 
 def too_large(request: HttpRequest, field_name: str) -> bool:

@@ -56,6 +56,10 @@ export class Calls {
     live.on("call.resumed", (e) => this.onResumed(e.call));
     live.on("call.relayed", (e) => this.onRelayed(e.call));
     live.on("call.signalled", (e) => this.onSignal(e));
+    live.on("voicemail.started", (e) => this.onVoicemailStarted(e.call));
+    live.on("voicemail.recording", (e) => this.onVoicemailRecording(e));
+    live.on("voicemail.left", (e) => this.onVoicemailDone(e.call));
+    live.on("voicemail.discarded", (e) => this.onVoicemailDone(e.call));
     live.on("missed_calls.changed", (e) => this.showMissed(e.count));
     live.on("error", (e) => this.onError(e));
     live.onResync(() => this.resync());
@@ -392,6 +396,51 @@ export class Calls {
     this.window?.ended(call.end_reason_label);
     if (why) this.window?.alert(fill(why, call.peer.name));
     announce(`${STR.ended} ${call.end_reason_label}`);
+    if (call.direction === "outgoing" && call.voicemail === "offered") {
+      this.window?.offerVoicemail(call.media, () => this.leaveMessage(call));
+    }
+  }
+
+  // --- voicemail (docs/calls.md, "Voicemail") ----------------------------------------------
+  /** The call could not be answered: leave a message (the relay answers and records). */
+  async leaveMessage(call) {
+    if (this.call) {
+      this.flash(STR.already);
+      return;
+    }
+    const win = this.window;
+    win.voicemailStarting();
+    if (!(await this.getMedia(call.media === "video"))) return;
+    if (this.window !== win) return;
+    this.iceConfig().catch(() => {});
+    this.send({ type: "call.voicemail", call: call.id, device: this.device }, (error) => {
+      this.teardown();
+      win.ended(error.detail);
+    });
+  }
+
+  async onVoicemailStarted(call) {
+    if (call.direction !== "outgoing" || call.caller_device !== this.device || !this.window) return;
+    this.call = call;
+    this.window.status("voicemail", STR.voicemail_connecting);
+    await this.connect();
+    await this.offer(false);
+  }
+
+  onVoicemailRecording(event) {
+    if (this.call?.id !== event.call) return;
+    this.window?.status("voicemail", STR.voicemail_recording);
+    this.window?.countdown(event.seconds);
+    announce(STR.voicemail_recording, { assertive: true });
+  }
+
+  onVoicemailDone(call) {
+    if (call.direction !== "outgoing" || this.call?.id !== call.id) return;
+    const text = call.voicemail === "left" ? call.voicemail_label : call.voicemail_note || call.voicemail_label;
+    this.teardown();
+    this.window?.ended(call.end_reason_label);
+    this.window?.status("ended", text);
+    announce(text);
   }
 
   teardown() {
@@ -482,6 +531,12 @@ export class Calls {
   onLinkState(state, detail = {}) {
     const call = this.call;
     if (!call) return;
+    if (call.voicemail === "recording") {
+      // Leaving a message: the voicemail session answers (no call.connected: the call ended).
+      if (state === "connected" && !this.window?.counting) this.window?.status("voicemail", STR.voicemail_greeting);
+      if (state === "failed") this.send({ type: "call.hangup", call: call.id });
+      return;
+    }
     if (state === "connected") {
       this.window?.status("connected", STR.connected);
       if (detail.first) this.send({ type: "call.connected", call: call.id });

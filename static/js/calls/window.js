@@ -32,6 +32,7 @@ export class CallWindow {
     if (media !== "video") this.q("[data-share]").disabled = true;
     if (!("setSinkId" in HTMLMediaElement.prototype)) this.q("[data-speaker]").hidden = true;
     this.q("[data-hangup]").addEventListener("click", () => manager.hangup());
+    this.q("[data-voicemail]").addEventListener("click", () => this.onVoicemail?.());
     this.q("[data-close]").addEventListener("click", () => manager.closeWindow());
     this.q("[data-mute]").addEventListener("click", () => manager.toggleMute());
     this.q("[data-camera]").addEventListener("click", () => manager.toggleCamera());
@@ -132,6 +133,8 @@ export class CallWindow {
   ended(label) {
     const hadFocus = this.contains(document.activeElement);
     clearInterval(this.timerHandle);
+    this.counting = false;
+    this.q("[data-voicemail]").hidden = true;
     this.status("ended", `${STR.ended} ${label}`);
     this.q("[data-hangup]").hidden = true;
     this.q("[data-close]").hidden = false;
@@ -139,6 +142,44 @@ export class CallWindow {
     this.remote.hidden = true;
     this.q("[data-placeholder]").hidden = false;
     if (hadFocus) this.q("[data-close]").focus(); // its button went away: keep focus here
+  }
+
+  /** The call was not answered: offer Leave a (voice or video) message. */
+  offerVoicemail(media, choose) {
+    const button = this.q("[data-voicemail]");
+    button.lastChild.textContent = ` ${media === "video" ? STR.leave_video : STR.leave_voice}`;
+    button.hidden = false;
+    button.disabled = false;
+    this.onVoicemail = choose;
+    if (this.contains(document.activeElement) || document.activeElement === document.body) button.focus();
+  }
+
+  /** Leaving a message: the window is live again (Hang up ends and sends it). */
+  voicemailStarting() {
+    this.onVoicemail = null;
+    this.counting = false;
+    this.q("[data-voicemail]").hidden = true;
+    this.q("[data-close]").hidden = true;
+    const hangup = this.q("[data-hangup]");
+    hangup.hidden = false;
+    hangup.disabled = false;
+    this.q("[data-mute]").disabled = false;
+    this.status("voicemail", STR.voicemail_connecting);
+    hangup.focus();
+  }
+
+  /** Recording: the seconds left, counted down. */
+  countdown(seconds) {
+    clearInterval(this.timerHandle);
+    this.counting = true;
+    const timer = this.q("[data-timer]");
+    timer.setAttribute("aria-label", STR.time_left);
+    const until = Date.now() + seconds * 1000;
+    const tick = () => {
+      timer.textContent = formatDuration(Math.max(0, until - Date.now()) + 999);
+    };
+    tick();
+    this.timerHandle = setInterval(tick, 1000);
   }
 
   remove() {
