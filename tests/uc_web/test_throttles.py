@@ -36,7 +36,8 @@ def test_searches_beyond_the_users_limit_get_429_with_retry_after(alice, bob, li
     refused = alices.get("/api/v1/contacts/?q=zo")  # searching the list is a search too
     assert refused.status_code == 429
     assert refused.json()["code"] == "throttled"
-    assert 0 < int(refused["Retry-After"]) <= 60
+    # the rest of this minute, plus a third of the next while its 3 slide out
+    assert 20 < int(refused["Retry-After"]) <= 80
     assert alices.get("/api/v1/contacts/").status_code == 200  # a plain read is not
     assert client_for(bob).get("/api/v1/calls/people/?q=al").status_code == 200  # Bob's own
 
@@ -90,12 +91,28 @@ def test_charlie_running_out_leaves_alice_alone_and_still_sees_nothing_of_hers(
     assert client_for(alice).get("/api/v1/contacts/search/?q=ch").status_code == 200
 
 
+def test_the_wait_said_when_a_period_is_full_is_the_real_one(monkeypatch, settings):
+    # Full 30 s before the hour ends: the hour's events still count in the next one, so
+    # the wait is not "30 s" (a retry then would be refused again) but until they slid out.
+    settings.RATE_LIMITS = {"test.user": "1/h"}
+    now = [3600.0 * 10 - 30]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    assert ratelimit.hit("test.user", 1) == 0
+    wait = ratelimit.hit("test.user", 1)
+    assert wait == 30 + 3600
+    now[0] += wait - 1
+    assert ratelimit.hit("test.user", 1) > 0
+    now[0] += 1
+    assert ratelimit.hit("test.user", 1) == 0
+
+
 def test_the_sliding_window_counts_the_previous_period_by_its_share(monkeypatch, settings):
     settings.RATE_LIMITS = {"test.user": "10/m"}
     now = [6000.0]  # the start of a minute
     monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
     assert all(ratelimit.hit("test.user", 1) == 0 for _ in range(10))
-    assert ratelimit.hit("test.user", 1) == 60  # full until the next minute
+    # full for this minute, then 6 s more while a tenth of its 10 slide out of the next
+    assert ratelimit.hit("test.user", 1) == 66
     now[0] += 90  # half-way into the next minute: half of the 10 still count
     assert all(ratelimit.hit("test.user", 1) == 0 for _ in range(5))
     assert 0 < ratelimit.hit("test.user", 1) <= 30

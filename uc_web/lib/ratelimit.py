@@ -70,7 +70,10 @@ def hit(name: str, who: object) -> float:
     cache.decr(current_key)
     current -= 1
     if current + 1 > limit.count or not previous:
-        return limit.seconds - into  # only the next period brings room
+        # This period is full: room comes only after it ends, and then only as its events
+        # slide out of the next one: current * (1 - t) + 1 <= count.
+        needed = max(0.0, 1 - (limit.count - 1) / current) if current else 0.0
+        return (limit.seconds - into) + needed * limit.seconds
     # Room comes as the previous period slides out: previous * (1 - t) + current + 1 <= count.
     needed = 1 - (limit.count - current - 1) / previous
     return max(0.1, (needed - into / limit.seconds) * limit.seconds)
